@@ -125,3 +125,21 @@ def iter_conditions(rule: Rule):
         for arg in rule.args:
             if isinstance(arg, Condition):
                 yield from iter_conditions(arg)
+
+
+# Icon sets Excel (and openpyxl) can write natively; IconSet(...) accepts these names, any case.
+ICON_SETS: tuple[str, ...] = (
+    "3Arrows", "3ArrowsGray", "3Flags", "3TrafficLights1", "3TrafficLights2", "3Signs",
+    "3Symbols", "3Symbols2", "4Arrows", "4ArrowsGray", "4RedToBlack", "4Rating",
+    "4TrafficLights", "5Arrows", "5ArrowsGray", "5Rating", "5Quarters",
+)
+
+# Colour names ColorScale(...) and DataBar(...) accept (besides '#RRGGBB'). red, yellow, green
+# and blue are the shades Excel's own colour scales use; the rest are the usual web colours.
+COLOURS: dict[str, str] = {
+    "red": "#F8696B", "yellow": "#FFEB84", "green": "#63BE7B", "blue": "#5A8AC6",
+    "white": "#FFFFFF", "black": "#000000", "orange": "#FFA500", "purple": "#800080",
+    "pink": "#FFC0CB", "gray": "#808080", "grey": "#808080", "brown": "#A52A2A",
+    "cyan": "#00FFFF", "magenta": "#FF00FF", "lightblue": "#ADD8E6", "lightgreen": "#90EE90",
+    "lightred": "#FFC7CE", "darkgreen": "#006400", "darkred": "#8B0000", "darkblue": "#00008B",
+}

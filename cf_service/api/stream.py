@@ -1,0 +1,109 @@
+"""GET /v1/{task}/stream: Server-Sent Events of the denoising, for the task pane's animation.
+
+    event: start    {"task", "request", "k", "steps"}
+    event: step     {"step": i, "t": timestep, "codes": [decoded code of each candidate]}   (one per step)
+    event: result   the same body as POST /v1/{task}/generate (for cf: with previews)
+    event: error    {"error": {"code", "message", "hint"?}}   (then the stream ends)
+
+Mistakes found before the first byte (bad query, unknown task, model not loaded) are ordinary
+JSON errors with a 4xx/5xx status; after that, errors travel as an `error` event, because the
+status line has already been sent. The generation budget CF_REQUEST_TIMEOUT_S covers the whole
+stream; when it runs out the stream ends with an `error` event `generation_timeout`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, request, stream_with_context
+
+from .. import pipeline
+from .cf import generation_options, optional_address
+from .common import ApiError, field_error, optional_table, parse_style, require_text, settings
+
+log = logging.getLogger("cf_service.stream")
+
+bp = Blueprint("stream", __name__, url_prefix="/v1")
+
+
+def sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+def _query_body() -> dict:
+    body = request.args.to_dict()
+    if "table" in body:
+        try:
+            body["table"] = json.loads(body["table"])
+        except json.JSONDecodeError as err:
+            raise ApiError(400, "invalid_json", f"Query parameter 'table' is not valid JSON: {err.msg}.",
+                           hint='URL-encode a JSON list of rows: [["Region","Sales"],["North",420]].',
+                           details={"field": "table"}) from None
+    return body
+
+
+@bp.get("/<any(cf, bash, python):task>/stream")
+def stream(task: str):
+    body = _query_body()
+    text = require_text(body, "request")
+    options = generation_options(body)
+    rows = optional_table(body) if task == "cf" else None
+    if task != "cf" and body.get("table") is not None:
+        raise field_error("table", f"is only used by the cf task, not {task}.")
+    address = optional_address(body) if task == "cf" else None
+    style = parse_style(body.get("style")) if task == "cf" else None
+    placed = pipeline.place_table(rows, address) if task == "cf" else None
+    registry = current_app.extensions["cf_models"]
+    generator = registry.get(task)
+    timeout = settings().request_timeout_s
+    lock = registry.generate_lock(task)
+
+    def events():
+        deadline = time.monotonic() + timeout
+        yield sse("start", {"task": task, "request": text, "k": options["k"], "steps": options["steps"]})
+        if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            yield _timeout_event(timeout)
+            return
+        try:
+            last = None
+            for frame in generator.stream(text, table=rows, **options):
+                last = frame
+                yield sse("step", {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])})
+                if time.monotonic() > deadline:
+                    yield _timeout_event(timeout)
+                    return
+            yield sse("result", _final(task, generator, text, rows, placed, style, last, options))
+        except ApiError as err:
+            yield sse("error", {"error": {"code": err.code, "message": err.message, "hint": err.hint}})
+        except Exception:  # noqa: BLE001 - the status line is sent; report in-band and log the bug
+            log.exception("stream for %s failed", task)
+            yield sse("error", {"error": {"code": "internal_error", "message": "Generation failed.",
+                                          "hint": "Retry; if it persists, report it with the time of the request."}})
+        finally:
+            lock.release()
+
+    response = Response(stream_with_context(events()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"   # proxies: pass each event on at once
+    return response
+
+
+def _timeout_event(timeout: float) -> str:
+    return sse("error", {"error": {"code": "generation_timeout",
+                                   "message": f"Generation took longer than {timeout:g} s.",
+                                   "hint": "Ask for fewer candidates (k) or steps, or raise CF_REQUEST_TIMEOUT_S."}})
+
+
+def _final(task, generator, text, rows, placed, style, last_frame, options) -> dict:
+    """The ranked candidates at the end of the stream. A generator whose last frame carries its
+    ranked `candidates` saves a second pass; otherwise its `generate` is asked with the same seed."""
+    if last_frame and last_frame.get("candidates") is not None:
+        candidates = last_frame["candidates"]
+    else:
+        candidates = generator.generate(text, table=rows, **options)
+    if task != "cf":
+        return {"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]}
+    style = style or pipeline.style_from_request(text)
+    ranked, rejected = pipeline.rank_candidates([(c.code, c.score) for c in candidates], placed, style)
+    return pipeline.finish(ranked, rejected, placed, style)

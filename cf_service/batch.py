@@ -1,0 +1,205 @@
+"""Batch: one CF request per (sheet, range) of a workbook, the best rule of each written natively.
+
+    python -m cf_service.batch WORKBOOK REQUESTS -o OUT [--report report.json] [-k 5] [--checkpoint DIR]
+
+REQUESTS is a JSON list of {"sheet", "range", "request"} objects or a CSV file with the columns
+sheet, range, request (header row first). Each range includes its header row (A1:D20: header in
+row 1, data in rows 2-20); the table for the request is read from it with `table_from_sheet`,
+the rule is written to its data cells. The report lists, per request, the rule chosen and the
+alternatives with their explanations, scores and how many cells each formats on that range.
+The input workbook is never written to; OUT must be another file.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import pipeline
+from .rules.errors import RuleError, TableError
+from .rules.excel_writer import RuleApplication, apply_rules
+from .rules.parser import parse
+from .rules.styles import style_from_request
+from .rules.table import ExcelError, table_from_sheet
+from .rules.workbook_safety import check_workbook
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    sheet: str
+    range: str
+    request: str
+
+
+def load_items(path: str | Path) -> list[BatchItem]:
+    """Requests from a .json list or a .csv file with sheet, range, request columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"requests file {str(path)!r} does not exist")
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        columns = {name.strip().lower(): name for name in reader.fieldnames or []}
+        missing = [c for c in ("sheet", "range", "request") if c not in columns]
+        if missing:
+            raise ValueError(f"{path.name} lacks the column(s) {missing}; its header must name sheet, range, request")
+        entries = [{key: row[columns[key]] for key in ("sheet", "range", "request")} for row in reader]
+    elif path.suffix.lower() == ".json":
+        try:
+            entries = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path.name} is not valid JSON: {err.msg} at line {err.lineno}") from None
+        if not isinstance(entries, list):
+            raise ValueError(f"{path.name} must hold a JSON list of {{sheet, range, request}} objects")
+    else:
+        raise ValueError(f"cannot read requests from {path.suffix or 'a file without extension'}; use .json or .csv")
+    items = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValueError(f"request {index} is not an object with sheet, range and request")
+        values = {}
+        for key in ("sheet", "range", "request"):
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"request {index}: '{key}' is missing or empty")
+            values[key] = value.strip()
+        items.append(BatchItem(**values))
+    if not items:
+        raise ValueError(f"{path.name} holds no requests")
+    return items
+
+
+def _json_cell(value):
+    """A sheet value as the JSON the generator and the report understand."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, ExcelError):
+        return str(value)
+    return value
+
+
+def run_batch(workbook: bytes, items: list[BatchItem], generator, *, k: int = 5, steps: int | None = None,
+              seed: int | None = None, progress: bool = True, max_bytes: int | None = None) -> tuple[bytes, dict]:
+    """(new workbook bytes, report). Raises WorkbookError when the workbook itself is unusable;
+    a request that fails (unknown sheet, bad range, no valid rule) is reported, not raised."""
+    import openpyxl
+
+    limits = {"max_bytes": max_bytes} if max_bytes else {}
+    check_workbook(workbook, **limits)
+    book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True, data_only=True)
+    applications, results = [], []
+    try:
+        for index, item in enumerate(tqdm(items, desc="cf batch", unit="request", disable=not progress)):
+            result = {"index": index, "sheet": item.sheet, "range": item.range, "request": item.request}
+            try:
+                chosen, alternatives, application = _one(book, item, generator, k=k, steps=steps, seed=seed)
+            except RuleError as err:
+                result.update(status="error", error=err.to_dict())
+                results.append(result)
+                continue
+            if chosen is None:
+                result.update(status="no_valid_rule", chosen=None, alternatives=alternatives,
+                              error={"code": "no_valid_rule", "message": "no generated rule was valid for this range",
+                                     "hint": "rephrase the request or check the range holds the right column"})
+            else:
+                result.update(status="applied", chosen=chosen, alternatives=alternatives)
+                applications.append(application)
+            results.append(result)
+    finally:
+        book.close()
+
+    output = apply_rules(workbook, applications, **limits) if applications else bytes(workbook)
+    report = {"requests": len(items), "applied": len(applications),
+              "failed": len(items) - len(applications), "results": results}
+    return output, report
+
+
+def _one(book, item: BatchItem, generator, *, k, steps, seed):
+    if item.sheet not in book.sheetnames:
+        raise TableError(f"the workbook has no sheet {item.sheet!r}",
+                         hint="sheets: " + ", ".join(repr(s) for s in book.sheetnames))
+    sheet = book[item.sheet]
+    if not hasattr(sheet, "iter_rows"):
+        raise TableError(f"sheet {item.sheet!r} is a chart sheet", hint="choose a worksheet")
+    table = table_from_sheet(sheet, item.range)
+    if not table.rows:
+        raise TableError(f"range {item.range} holds only a header row",
+                         hint="include the data rows below the header, e.g. A1:D20")
+    rows = [list(table.header)] + [[_json_cell(v) for v in row] for row in table.rows]
+    placed = pipeline.Placed(table, table.data_range())
+    style = style_from_request(item.request)
+    raw = generator.generate(item.request, table=rows, k=k, steps=steps, seed=seed)
+    candidates, _ = pipeline.rank_candidates([(c.code, c.score) for c in raw], placed, style)
+    summaries = [_summary(c) for c in candidates]
+    if not candidates:
+        return None, [], None
+    best = candidates[0]
+    chosen = dict(summaries[0], applied_range=f"{item.sheet}!{placed.data_range}")
+    application = RuleApplication(rule=parse(best["rule"]), sheet=item.sheet, cell_range=placed.data_range,
+                                  style=style)
+    return chosen, summaries[1:], application
+
+
+def _summary(candidate: dict) -> dict:
+    return {"rule": candidate["rule"], "explanation": candidate["explanation"], "score": candidate["score"],
+            "excel_type": candidate["excel_type"], "cells_formatted": candidate["preview"]["count"],
+            "equivalent": candidate["equivalent"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cf_service.batch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("workbook", help="input .xlsx/.xlsm (never modified)")
+    parser.add_argument("requests", help="JSON list or CSV (sheet, range, request) of requests")
+    parser.add_argument("-o", "--output", required=True, help="where to write the formatted workbook")
+    parser.add_argument("--report", help="write the JSON report here (default: print a summary only)")
+    parser.add_argument("-k", type=int, default=5, help="candidates generated per request (default 5)")
+    parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the checkpoint's)")
+    parser.add_argument("--seed", type=int, default=None, help="sampling seed, for repeatable runs")
+    parser.add_argument("--checkpoint", default=None, help="CF checkpoint folder (default: checkpoints/cf)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+
+    source, target = Path(args.workbook), Path(args.output)
+    if not source.is_file():
+        parser.error(f"workbook {str(source)!r} does not exist")
+    if target.suffix.lower() != source.suffix.lower():
+        parser.error(f"--output must keep the workbook's extension ({source.suffix})")
+    if target.exists() and target.resolve() == source.resolve():
+        parser.error("--output must differ from the input workbook, which is never modified")
+    if not 1 <= args.k <= 100:
+        parser.error("-k must be from 1 to 100")
+    try:
+        items = load_items(args.requests)
+    except ValueError as err:
+        parser.error(str(err))
+
+    from codefusion.generate import load_generator
+    generator = load_generator("cf", checkpoint=args.checkpoint)
+    try:
+        output, report = run_batch(source.read_bytes(), items, generator, k=args.k, steps=args.steps,
+                                   seed=args.seed, progress=not args.no_progress)
+    except RuleError as err:
+        print(f"error: {err.message}" + (f" ({err.hint})" if err.hint else ""), file=sys.stderr)
+        return 1
+    target.write_bytes(output)
+    if args.report:
+        Path(args.report).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    for result in report["results"]:
+        where = f"{result['sheet']}!{result['range']}"
+        if result["status"] == "applied":
+            print(f"{where}: {result['chosen']['rule']}  ({result['chosen']['explanation']})")
+        else:
+            print(f"{where}: not applied: {result['error']['message']}", file=sys.stderr)
+    print(f"wrote {target} ({report['applied']}/{report['requests']} requests applied)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

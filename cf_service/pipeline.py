@@ -1,0 +1,167 @@
+"""A CF request becomes ranked, checked candidates.
+
+    generator.generate(request, table, k)          raw rule texts with scores, best first
+      -> parse + to_canonical                       drop what does not parse (kept under "rejected")
+      -> execute on the table                       which cells it formats, colours/bars/icons
+      -> explain(rule, header)                      one plain-English line
+      -> office_payload(rule, data range, style)    what the task pane hands Office.js
+      -> excel_type                                 the native Excel rule type
+
+Candidates that format exactly the same cells the same way are merged into the best-scored one
+(the others are listed under "equivalent"), so the caller sees real alternatives. Without a table,
+or when a rule formats no cell of the sample, only identical canonical rules are merged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, replace
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+from .rules.ast import CATALOGUE, Condition, Formula
+from .rules.errors import RuleError, TableError
+from .rules.executor import execute
+from .rules.explain import explain
+from .rules.office_js import office_payload
+from .rules.parser import parse
+from .rules.printer import to_canonical
+from .rules.styles import Style, style_from_request
+from .rules.table import Table, table_from_json
+
+log = logging.getLogger("cf_service.pipeline")
+
+# Where a rule goes when the caller sends no table: a whole column's data below a header row.
+DEFAULT_ADDRESS = "A2:A1048576"
+_ADDRESS = re.compile(r"^(?:(?:'[^']+'|[^!]+)!)?\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?$")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A table and the sheet range its data occupies (header excluded)."""
+    table: Table | None
+    data_range: str
+
+
+def place_table(rows: list[list] | None, address: str | None = None) -> Placed:
+    """The table from JSON rows, placed at A1 or at `address` (the range the rows came from,
+    header included, e.g. "Sheet1!C5:F20" from Office.js)."""
+    if rows is None:
+        return Placed(None, _data_range_without_table(address))
+    table = table_from_json(rows)
+    if address:
+        row, col = _top_left(address)
+        table = replace(table, origin=(row, col))
+    return Placed(table, table.data_range() or table.address(0, 0))
+
+
+def _top_left(address: str) -> tuple[int, int]:
+    match = _ADDRESS.match(address.strip())
+    if not match:
+        raise TableError(f"address {address!r} is not an A1 range",
+                         hint="send the range the table came from, e.g. 'C5:F20' or 'Sheet1!C5:F20'")
+    col, row = column_index_from_string(match.group(1).upper()), int(match.group(2))
+    if row > 1_048_575 or col > 16_384:
+        raise TableError(f"address {address!r} is outside the sheet", hint="Excel has 1048576 rows and 16384 columns")
+    return row, col
+
+
+def _data_range_without_table(address: str | None) -> str:
+    if not address:
+        return DEFAULT_ADDRESS
+    row, col = _top_left(address)
+    match = _ADDRESS.match(address.strip())
+    if match.group(3):   # a range: its rows below the header
+        last_col, last_row = match.group(3).upper(), int(match.group(4))
+        return f"{get_column_letter(col)}{row + 1}:{last_col}{max(last_row, row + 1)}"
+    return f"{get_column_letter(col)}{row + 1}"
+
+
+def excel_type(rule) -> str:
+    """The native Excel rule type of a parsed rule (OOXML `cfRule/@type`)."""
+    if isinstance(rule, Formula):
+        return "expression"
+    if isinstance(rule, Condition):
+        if rule.column is not None:   # row rules are written as formulas over the named columns
+            return "expression"
+        return CATALOGUE[rule.name].excel_type
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def check_rule(text: str):
+    """(parsed rule, canonical text); raises RuleSyntaxError/UnsupportedRuleError."""
+    rule = parse(text)
+    return rule, to_canonical(rule)
+
+
+def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
+    """Everything the task pane shows for one rule: explanation, preview, Office payload."""
+    header = placed.table.header if placed.table is not None else None
+    out = {"rule": canonical, "explanation": explain(rule, header), "valid": True}
+    if placed.table is not None:
+        execution = execute(rule, placed.table)
+        out["preview"] = {"cells": list(execution.cells), "visual": dict(execution.visual),
+                          "count": len(execution.cells)}
+    else:
+        out["preview"] = None
+    out["office"] = office_payload(rule, placed.data_range, style)
+    out["excel_type"] = excel_type(rule)
+    return out
+
+
+def rank_candidates(raw: list[tuple[str, float]], placed: Placed, style: Style) -> tuple[list[dict], list[dict]]:
+    """Checked candidates (best first, merged) and the rejected raw codes with their errors."""
+    candidates, rejected, by_key = [], [], {}
+    for code, score in raw:
+        try:
+            rule, canonical = check_rule(code)
+            described = describe_rule(rule, canonical, placed, style)
+        except RuleError as err:
+            rejected.append({"code": code, "error": err.to_dict()})
+            continue
+        described["score"] = float(score)
+        key = _merge_key(described)
+        if key in by_key:
+            kept = by_key[key]
+            if described["rule"] != kept["rule"] and described["rule"] not in kept["equivalent"]:
+                kept["equivalent"].append(described["rule"])
+            continue
+        described["equivalent"] = []
+        by_key[key] = described
+        candidates.append(described)
+    candidates.sort(key=lambda c: -c["score"])
+    return candidates, rejected
+
+
+def _merge_key(candidate: dict) -> str:
+    preview = candidate["preview"]
+    if preview is None or preview["count"] == 0:
+        return "rule:" + candidate["rule"]
+    return "cells:" + json.dumps([preview["cells"], preview["visual"]], sort_keys=True, default=str)
+
+
+def generate_cf(generator, request: str, rows: list[list] | None, *, k: int, steps: int | None = None,
+                seed: int | None = None, address: str | None = None, style: Style | None = None) -> dict:
+    """The full CF pipeline for one request: the JSON body of POST /v1/cf/generate."""
+    placed = place_table(rows, address)            # table errors surface before the model runs
+    style = style or style_from_request(request)
+    raw = generator.generate(request, table=rows, k=k, steps=steps, seed=seed)
+    candidates, rejected = rank_candidates([(c.code, c.score) for c in raw], placed, style)
+    return finish(candidates, rejected, placed, style)
+
+
+def finish(candidates: list[dict], rejected: list[dict], placed: Placed, style: Style) -> dict:
+    return {"candidates": candidates, "style": asdict(style), "range": placed.data_range,
+            "rejected": rejected}
+
+
+def preview_rule(text: str, rows: list[list], *, style: Style | None = None, address: str | None = None) -> dict:
+    """POST /v1/cf/preview: one rule on one table."""
+    rule, canonical = check_rule(text)
+    placed = place_table(rows, address)
+    style = style or style_from_request("")
+    out = describe_rule(rule, canonical, placed, style)
+    out["style"] = asdict(style)
+    out["range"] = placed.data_range
+    return out

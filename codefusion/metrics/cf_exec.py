@@ -1,0 +1,126 @@
+"""Execution match for conditional-formatting rules.
+
+A candidate rule *execution-matches* the reference when it formats exactly the same cells of the
+benchmark record's table. Choices, and why:
+
+- The table is the record's `Data` (`table_from_json`, header in row 1) and rules are evaluated
+  with `columns=[1]`: the benchmark formats the `Value` column only. Extra columns (`Score`,
+  `Point`, `ID`, `Count`) are context, and a rule without a column must not be tested on them.
+  Row rules (`c[i]` conditions) still read whichever columns they name.
+- Visual rules (ColorScale, DataBar, IconSet) paint every numeric cell, so the cell set alone
+  says little; they match when the rule *kind* is the same (a colour scale matches a colour
+  scale, not a data bar) and the painted cells are the same. Colours, bar lengths and icon
+  styles are not compared: the benchmark's NL rarely pins them down and its labels do not either.
+- Ties are whatever the executor does: `top(3)` and `top(4)` match on a table where both format
+  the same cells. That is the point of execution match: equal behaviour on this table, not
+  equal text.
+- When the table has no data rows, or the reference itself does not parse or does not run (the
+  executor rejects it), execution says nothing; then the canonical forms are compared
+  (`to_canonical(parse(...))` of both), which is exact match modulo spelling and spacing.
+- A candidate that does not parse never matches, and one that parses but does not run on a
+  table where the reference runs does not match either.
+- `valid` means the candidate parses (the grammar check, not execution).
+
+The record's `Labels` are not used: in about a quarter of the records they are shorter than the
+table (e.g. `[0]`), so they cannot serve as the ground truth for every record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cf_service.rules.ast import CATALOGUE, Condition
+from cf_service.rules.errors import RuleError
+from cf_service.rules.executor import execute
+from cf_service.rules.parser import parse
+from cf_service.rules.printer import to_canonical
+from cf_service.rules.table import table_from_json
+
+VALUE_COLUMNS = [1]  # the benchmark tables' "Value" column (0-based)
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    """What one rule text does on one table. `canonical` is None when it does not parse,
+    `cells` is None when it parses but does not run (or there is no table to run on)."""
+    canonical: str | None
+    cells: tuple[str, ...] | None
+    visual_kind: str | None
+
+    @property
+    def parses(self) -> bool:
+        return self.canonical is not None
+
+
+def _visual_kind(rule) -> str | None:
+    if isinstance(rule, Condition) and CATALOGUE[rule.name].family == "visual":
+        return rule.name
+    return None
+
+
+def _table_or_none(data):
+    """The record's table, or None when it has no data rows (or is not a table at all)."""
+    if not data or len(data) < 2:
+        return None
+    try:
+        return table_from_json(data)
+    except RuleError:
+        return None
+
+
+def is_valid(code: str) -> bool:
+    try:
+        parse(code)
+        return True
+    except RuleError:
+        return False
+
+
+def run_rule(code: str, table) -> RuleRun:
+    """Parse `code` and, when a table is given, execute it on the Value column."""
+    try:
+        rule = parse(code)
+    except RuleError:
+        return RuleRun(None, None, None)
+    canonical = to_canonical(rule)
+    kind = _visual_kind(rule)
+    if table is None:
+        return RuleRun(canonical, None, kind)
+    try:
+        execution = execute(rule, table, columns=VALUE_COLUMNS)
+    except RuleError:
+        return RuleRun(canonical, None, kind)
+    return RuleRun(canonical, tuple(sorted(execution.cells)), kind)
+
+
+class CFReference:
+    """One benchmark record's reference rule and table, run once, checked against many candidates."""
+
+    def __init__(self, code: str, data):
+        self.code = code
+        self.table = _table_or_none(data)
+        self.run = run_rule(code, self.table)
+
+    @property
+    def executable(self) -> bool:
+        """False when execution match falls back to canonical-form equality."""
+        return self.run.cells is not None
+
+    def run_candidate(self, code: str) -> RuleRun:
+        return run_rule(code, self.table if self.executable else None)
+
+    def matches_run(self, candidate: RuleRun) -> bool:
+        if not candidate.parses:
+            return False
+        if not self.executable:
+            return self.run.parses and candidate.canonical == self.run.canonical
+        return (candidate.cells is not None
+                and candidate.cells == self.run.cells
+                and candidate.visual_kind == self.run.visual_kind)
+
+    def matches(self, code: str) -> bool:
+        return self.matches_run(self.run_candidate(code))
+
+
+def exec_match(reference: str, candidate: str, data) -> bool:
+    """Does `candidate` format the same cells as `reference` on the table `data` (JSON rows)?"""
+    return CFReference(reference, data).matches(candidate)

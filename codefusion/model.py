@@ -1,0 +1,186 @@
+"""CodeFusion: code embedding, denoiser, decoder and classification head.
+
+    request states --(source_proj)--> memory
+    code ids --(embedding)--> x0 --(scheduler.add_noise)--> x_t
+    x_t, t, memory --(Denoiser)--> x0_pred          self-attention over code + cross-attention to memory
+    x0_pred, memory --(Decoder)--> h                self-attention over denoised embeddings + cross-attention
+    h --(head)--> logits --argmax--> tokens, cut at the first [PAD]
+
+Code embeddings have a fixed norm sqrt(embed_dim) (unit variance per coordinate, matching the N(0, I)
+noise) and only their directions are learned: the x0 regression can then not shrink them towards
+each other (the collapse Diffusion-LM counters with its rounding loss).
+
+The head is tied to the embedding: logits are scaled dot products of the decoder state h (in embedding
+space) with every code embedding. Because all embeddings have the same norm, the token with the largest
+logit is the embedding nearest to h, so the decoder's L2 loss (h towards E(y)) and its cross-entropy
+pull in the same direction, and the head costs no extra vocab x dim weights.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+from .scheduler import DiffusionScheduler, clamp_to_embeddings
+from .tokenizer import PAD_ID
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal embedding of integer timesteps, [B] -> [B, dim]."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None, :]
+    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    return F.pad(emb, (0, dim % 2))
+
+
+def _transformer_stack(cfg: ModelConfig, layers: int) -> nn.TransformerDecoder:
+    # Pre-norm layers with self-attention (no causal mask: every position sees every other) and cross-attention.
+    layer = nn.TransformerDecoderLayer(cfg.d_model, cfg.n_heads, cfg.ff_mult * cfg.d_model, cfg.dropout,
+                                       activation="gelu", batch_first=True, norm_first=True)
+    return nn.TransformerDecoder(layer, layers, norm=nn.LayerNorm(cfg.d_model))
+
+
+class Denoiser(nn.Module):
+    """Predicts x0 (or the noise) from x_t, the timestep and the request memory."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.inp = nn.Linear(cfg.embed_dim, cfg.d_model)
+        self.pos = nn.Parameter(torch.randn(cfg.max_code_len, cfg.d_model) * 0.02)
+        self.time_mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.SiLU(), nn.Linear(cfg.d_model, cfg.d_model))
+        self.stack = _transformer_stack(cfg, cfg.denoiser_layers)
+        self.out = nn.Linear(cfg.d_model, cfg.embed_dim)
+        self.d_model = cfg.d_model
+
+    def forward(self, x_t, t, memory, memory_mask):
+        L = x_t.shape[1]
+        h = self.inp(x_t) + self.pos[:L] + self.time_mlp(timestep_embedding(t, self.d_model))[:, None, :]
+        h = self.stack(h, memory, memory_key_padding_mask=~memory_mask)
+        return self.out(h)
+
+
+class Decoder(nn.Module):
+    """Maps denoised embeddings to states in embedding space, from which the head reads tokens."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.inp = nn.Linear(cfg.embed_dim, cfg.d_model)
+        self.pos = nn.Parameter(torch.randn(cfg.max_code_len, cfg.d_model) * 0.02)
+        self.stack = _transformer_stack(cfg, cfg.decoder_layers)
+        self.out = nn.Linear(cfg.d_model, cfg.embed_dim)
+
+    def forward(self, x0_pred, memory, memory_mask):
+        L = x0_pred.shape[1]
+        h = self.stack(self.inp(x0_pred) + self.pos[:L], memory, memory_key_padding_mask=~memory_mask)
+        return self.out(h)
+
+
+@dataclass
+class SampleOutput:
+    ids: torch.Tensor                 # [B, k, L] token ids, everything after the first [PAD] set to [PAD]
+    scores: torch.Tensor              # [B, k] mean log-prob of the chosen tokens (up to and with the first [PAD])
+    trajectory: list | None = None    # per sampling step: [B, k, L] ids decoded from that step's x0 estimate
+    timesteps: list | None = None     # the t of each sampling step
+
+
+class CodeFusion(nn.Module):
+    def __init__(self, cfg: ModelConfig, encoder_dim: int):
+        super().__init__()
+        if cfg.vocab_size <= 0:
+            raise ValueError("ModelConfig.vocab_size is unset: train the code tokenizer first and set it")
+        self.cfg = cfg
+        self.scheduler = DiffusionScheduler(cfg.diffusion_steps, cfg.schedule_offset)  # no parameters
+        self.embedding = nn.Embedding(cfg.vocab_size, cfg.embed_dim)
+        nn.init.normal_(self.embedding.weight)
+        self.source_proj = nn.Sequential(nn.Linear(encoder_dim, cfg.d_model), nn.LayerNorm(cfg.d_model))
+        self.denoiser = Denoiser(cfg)
+        self.decoder = Decoder(cfg)
+        self.logit_scale = nn.Parameter(torch.tensor(1.0))
+        self.logit_bias = nn.Parameter(torch.zeros(cfg.vocab_size))
+
+    # -- building blocks ----------------------------------------------------------------
+    def embedding_matrix(self) -> torch.Tensor:
+        """All code embeddings, each of norm sqrt(embed_dim)."""
+        return F.normalize(self.embedding.weight, dim=-1) * math.sqrt(self.cfg.embed_dim)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return F.embedding(ids, self.embedding_matrix())
+
+    def project_source(self, states: torch.Tensor) -> torch.Tensor:
+        return self.source_proj(states)
+
+    def noise_memory(self, batch: int, generator=None, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A Gaussian "noise encoding" standing in for a request (unconditional pretraining)."""
+        mem = torch.randn(batch, self.cfg.noise_encoding_len, self.cfg.d_model, generator=generator, device=device)
+        return mem, torch.ones(batch, self.cfg.noise_encoding_len, dtype=torch.bool, device=device)
+
+    def predict_x0(self, x_t, t, memory, memory_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns (x0_pred, raw denoiser output); the raw output is the noise estimate in "noise" mode."""
+        raw = self.denoiser(x_t, t, memory, memory_mask)
+        if self.cfg.predict == "noise":
+            return self.scheduler.x0_from_noise(x_t, raw, t), raw
+        return raw, raw
+
+    def decode(self, x0_pred, memory, memory_mask) -> torch.Tensor:
+        return self.decoder(x0_pred, memory, memory_mask)
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.embedding_matrix().t() * (self.logit_scale / math.sqrt(self.cfg.embed_dim)) + self.logit_bias
+
+    # -- training -----------------------------------------------------------------------
+    def forward(self, ids, memory, memory_mask, t, noise) -> dict:
+        """One denoising pass for training. `memory` is already projected (see project_source)."""
+        x0 = self.embed(ids)
+        x_t = self.scheduler.add_noise(x0, noise, t)
+        x0_pred, raw = self.predict_x0(x_t, t, memory, memory_mask)
+        h = self.decode(x0_pred, memory, memory_mask)
+        return {"x0": x0, "x_t": x_t, "x0_pred": x0_pred, "raw": raw, "noise": noise,
+                "dec_states": h, "logits": self.logits(h)}
+
+    # -- generation ---------------------------------------------------------------------
+    def _tokens(self, x0_pred, memory, memory_mask):
+        logp = self.logits(self.decode(x0_pred, memory, memory_mask)).log_softmax(-1)
+        best, ids = logp.max(-1)
+        is_pad = ids == PAD_ID
+        after_first_pad = (is_pad.cumsum(-1) - is_pad.long()) > 0
+        ids = ids.masked_fill(after_first_pad, PAD_ID)
+        keep = (~after_first_pad).float()
+        scores = (best * keep).sum(-1) / keep.sum(-1)
+        return ids, scores
+
+    @torch.inference_mode()
+    def sample(self, states: torch.Tensor, mask: torch.Tensor, k: int = 5, steps: int | None = None,
+               generator: torch.Generator | None = None, eta: float = 0.0, return_trajectory: bool = False,
+               clamp: bool | None = None) -> SampleOutput:
+        """Generate k candidates per request from k independent noise draws, all in one batch.
+
+        states/mask: raw encoder output [B, S, H] / [B, S] (projection happens here)."""
+        steps = steps or self.cfg.sampling_steps
+        clamp = self.cfg.clamp_sampling if clamp is None else clamp
+        B, L, device = states.shape[0], self.cfg.max_code_len, states.device
+        memory = self.project_source(states).repeat_interleave(k, 0)
+        mem_mask = mask.repeat_interleave(k, 0)
+        x = torch.randn(B * k, L, self.cfg.embed_dim, generator=generator).to(device)
+        emb = self.embedding_matrix() if clamp else None
+        trajectory, timesteps = ([], []) if return_trajectory else (None, None)
+        x0_pred = x
+        for t, t_prev in self.scheduler.set_timesteps(steps):
+            tt = torch.full((B * k,), t, dtype=torch.long, device=device)
+            x0_pred, _ = self.predict_x0(x, tt, memory, mem_mask)
+            if clamp:
+                x0_pred = clamp_to_embeddings(x0_pred, emb)
+            if return_trajectory:
+                trajectory.append(self._tokens(x0_pred, memory, mem_mask)[0].view(B, k, L))
+                timesteps.append(t)
+            x = self.scheduler.step(x0_pred, t, t_prev, x, eta=eta, generator=generator)
+        ids, scores = self._tokens(x0_pred, memory, mem_mask)
+        return SampleOutput(ids.view(B, k, L), scores.view(B, k), trajectory, timesteps)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -1,0 +1,102 @@
+"""Per-task adapters: how a request (+ table) becomes encoder text, and raw code becomes ranked candidates.
+
+Subclass `TaskAdapter`, override what differs, and register it with `@register_task("name")`.
+The CodeFusion core (train.py, generate.py) only talks to tasks through this interface.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+_REGISTRY: dict[str, Callable[[], "TaskAdapter"]] = {}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    score: float
+
+
+class TaskAdapter:
+    name = "base"
+
+    def source_text(self, request: str, table=None) -> str:
+        """The text the request encoder reads. Default: the request with collapsed whitespace."""
+        return " ".join(str(request).split())
+
+    def target_code(self, code: str) -> str:
+        """The code string the model is trained to emit for a training record. Default: stripped."""
+        return code.strip()
+
+    def normalize_for_match(self, code: str) -> str:
+        """Form used to compare a generated code with the reference (dev exact match, dedup)."""
+        return " ".join(code.split())
+
+    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
+        """Raw decoded codes + scores -> candidates best first, deduplicated (by normalized form), empties dropped."""
+        best: dict[str, Candidate] = {}
+        for code, score in zip(codes, scores):
+            code = code.strip()
+            if not code:
+                continue
+            key = self.normalize_for_match(code)
+            if key not in best or score > best[key].score:
+                best[key] = Candidate(code, float(score))
+        return sorted(best.values(), key=lambda c: -c.score)
+
+    def training_source(self, record) -> str:
+        """Encoder text for a training record (codefusion.data.Record)."""
+        return self.source_text(record.nl, record.table)
+
+    def extra_training_pairs(self, data_dir) -> list[tuple[str, str]]:
+        """Additional (source_text, code) fine-tuning pairs, e.g. synthetic data. Default: none."""
+        return []
+
+    def pretraining_snippets(self, data_dir) -> list[str]:
+        """Code-only snippets for stage-1 pretraining. Default: the task's snippet file via codefusion.data."""
+        from ..data import load_pretraining_snippets
+        return load_pretraining_snippets(self.name, data_dir)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def mask_identifiers(code: str, frac: float, mask_word: str, rng) -> str:
+    """Replace a share `frac` of identifier/keyword occurrences with `mask_word` (paragraph denoising input).
+    `rng` is a random.Random; at least one word is masked when the code has any."""
+    spans = [m.span() for m in _IDENT.finditer(code)]
+    if not spans:
+        return code
+    n = max(1, round(frac * len(spans)))
+    chosen = sorted(rng.sample(range(len(spans)), min(n, len(spans))))
+    parts, last = [], 0
+    for i in chosen:
+        a, b = spans[i]
+        parts.append(code[last:a])
+        parts.append(mask_word)
+        last = b
+    parts.append(code[last:])
+    return "".join(parts)
+
+
+def register_task(name: str):
+    def wrap(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+    return wrap
+
+
+def get_task(name: str) -> TaskAdapter:
+    from . import _load_builtin_tasks
+    _load_builtin_tasks()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown task {name!r}; known tasks: {sorted(_REGISTRY)}")
+    return _REGISTRY[name]()
+
+
+def task_names() -> list[str]:
+    from . import _load_builtin_tasks
+    _load_builtin_tasks()
+    return sorted(_REGISTRY)

@@ -1,0 +1,389 @@
+"""The CF task adapter: sheet-aware encoder text, literal placeholders, grammar-checked candidates.
+
+    task = get_task("cf")
+    task.source_text("highlight sales under $800", [["Region", "Sales"], ["North", 120]])
+        -> 'highlight sales under <NUM0> | columns: c0 Region (text: North), c1 Sales (number)'
+    task.postprocess(["LessThan(c[1], <NUM0>)", "LessThan(c[1], <NUM0>"], [-0.1, -0.3], request, table)
+        -> [Candidate("LessThan(c[1], 800)", -0.1)]                 # restored, repaired, merged
+
+Training: `training_source(record)` / `training_target(record)` give the masked pair of a record
+(the target's literals that the request contains become the same placeholders). The core calls
+`target_code(code)` without the record; until it calls `training_target`, `target_code` masks with
+the request of the record whose `training_source` was built last when the code matches (train.py
+builds each pair as (training_source(r), target_code(r.code)), so they are adjacent).
+`extra_training_pairs` adds the synthetic triples of codefusion.cfgen and extra copies of the real
+train-split records (never the dev split).
+
+Postprocessing guarantees every returned code parses: placeholders are restored, a light repair
+is tried (balance parentheses and brackets, drop trailing junk and commas), anything that still
+does not parse is dropped. Candidates that format the same cells of the table (or, without a
+table, have the same canonical form) are merged; ranking is model score plus agreement, with
+highlight rules that format no cell or every cell demoted. When nothing valid is left, a small
+keyword reader of the request proposes rules (scored below every model candidate), and when that
+finds nothing either the list is empty: the caller reports "no rule understood" rather than
+receiving a guess. `explain_empty(request)` says why in words.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from datetime import date, datetime
+
+from cf_service.rules.errors import RuleError
+from cf_service.rules.executor import execute
+from cf_service.rules.parser import parse
+from cf_service.rules.printer import to_canonical
+from cf_service.rules.table import Table, table_from_json
+
+from ..literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
+from .base import Candidate, TaskAdapter, register_task
+
+MAX_DESCRIBED_COLUMNS = 8
+MAX_SAMPLES = 2
+MAX_SAMPLE_CHARS = 16
+VOTE_BONUS = 0.5          # score added per doubling of candidates that agree (same cells / same rule)
+SYNTHETIC_TRIPLES = 20000
+REAL_RECORD_COPIES = 4    # the real train records appear 1 (core) + this many times (extra pairs)
+
+
+# ----------------------------------------------------------------------------------------------
+# tables
+
+def as_table(table) -> Table | None:
+    """A Table from JSON rows or a Table; None for no table. Malformed rows raise TableError."""
+    if table is None:
+        return None
+    if isinstance(table, Table):
+        return table
+    if isinstance(table, list) and not table:
+        return None
+    return table_from_json(table)
+
+
+def column_type(values) -> str:
+    """number | date | text | empty, by the majority of non-blank cells."""
+    counts = Counter()
+    for v in values:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        if isinstance(v, bool):
+            counts["text"] += 1
+        elif isinstance(v, (int, float)):
+            counts["number"] += 1
+        elif isinstance(v, (date, datetime)):
+            counts["date"] += 1
+        else:
+            counts["text"] += 1
+    return counts.most_common(1)[0][0] if counts else "empty"
+
+
+def describe_table(table, request: str = "") -> str:
+    """'columns: c0 Region (text: North, South), c1 Sales (number), c2 Date (date)'.
+
+    Text columns show up to two values, those the request mentions first, then the most frequent;
+    the request encoder thus sees the header words next to their c[i] index."""
+    table = as_table(table)
+    if table is None or not table.header:
+        return ""
+    lowered = (request or "").lower()
+    parts = []
+    for i, name in enumerate(table.header[:MAX_DESCRIBED_COLUMNS]):
+        values = table.column(i)
+        kind = column_type(values)
+        label = " ".join(str(name).split()) or f"column {i + 1}"
+        if kind == "text":
+            texts = Counter(str(v).strip() for v in values if isinstance(v, str) and v.strip())
+            ranked = sorted(texts, key=lambda v: (v.lower() not in lowered, -texts[v]))
+            shown = [v[:MAX_SAMPLE_CHARS] for v in ranked[:MAX_SAMPLES]]
+            parts.append(f"c{i} {label} (text: {', '.join(shown)})" if shown else f"c{i} {label} (text)")
+        else:
+            parts.append(f"c{i} {label} ({kind})")
+    if len(table.header) > MAX_DESCRIBED_COLUMNS:
+        parts.append(f"+{len(table.header) - MAX_DESCRIBED_COLUMNS} more")
+    return "columns: " + ", ".join(parts)
+
+
+def _table_words(table: Table | None) -> tuple[list[str], set[str]]:
+    if table is None:
+        return [], set()
+    values = {str(v).strip() for row in table.rows for v in row if isinstance(v, str) and v.strip()}
+    return [str(h) for h in table.header], values
+
+
+def benchmark_columns(table: Table | None) -> list[int] | None:
+    """The range a cell rule covers: the benchmark's tables (Index, Value, ...) format Value only."""
+    if table is not None and len(table.header) >= 2 and table.header[0] == "Index" and table.header[1] == "Value":
+        return [1]
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# repairs
+
+def repair(code: str) -> str:
+    """A light syntactic repair of decoded rule text: strip, cut trailing junk after the first
+    complete call, drop commas before ')', close unbalanced brackets and parentheses."""
+    text = " ".join(code.split())
+    if not text:
+        return text
+    if text.startswith("="):
+        return text
+    depth_paren, depth_brack, quote, end = 0, 0, None, None
+    out = []
+    for i, ch in enumerate(text):
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'" and out and out[-1] in "(, ":
+            quote = ch
+        elif ch == "(":
+            depth_paren += 1
+        elif ch == ")":
+            if depth_paren == 0:
+                continue            # a stray ')'
+            depth_paren -= 1
+        elif ch == "[":
+            depth_brack += 1
+        elif ch == "]":
+            if depth_brack == 0:
+                continue
+            depth_brack -= 1
+        out.append(ch)
+        if depth_paren == 0 and "(" in out:
+            end = len(out)
+            break
+    text = "".join(out[:end] if end else out).rstrip(" ,")
+    if quote:
+        text += quote
+    text = re.sub(r",\s*\)", ")", text)
+    text += "]" * depth_brack if end is None else ""
+    if end is None:
+        text = text.rstrip(" ,") + ")" * max(0, text.count("(") - text.count(")"))
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# a keyword reader for when the model gives nothing valid
+
+def keyword_rules(masked: Masked) -> list[str]:
+    """Rules read off the request's words, literals from its placeholders. Deliberately small:
+    only the unambiguous cues; an empty list when none is present."""
+    text = masked.text.lower()
+    slots = masked.slot_values()
+    num = [slots[s] for s in sorted(slots) if s.startswith("<NUM")]
+    strs = [slots[s] for s in sorted(slots) if s.startswith("<STR")]
+    out = []
+    if num:
+        a = num[0]
+        if re.search(r"\bbetween\b", text) and len(num) >= 2:
+            out.append(f"Between({num[0]}, {num[1]})")
+        elif re.search(r"\b(top|highest|largest|best)\b", text):
+            out.append(f"top({a}%)" if "%" in text else f"top({a})")
+        elif re.search(r"\b(bottom|lowest|smallest|worst)\b", text):
+            out.append(f"bottom({a}%)" if "%" in text else f"bottom({a})")
+        elif re.search(r"\b(at least|or more|greater than or equal|>=)", text):
+            out.append(f"GreaterThanEqual({a})")
+        elif re.search(r"\b(at most|or less|less than or equal|<=)", text):
+            out.append(f"LessThanEqual({a})")
+        elif re.search(r"\b(greater|more|above|over|exceed\w*|higher|larger|bigger)\b|>", text):
+            out.append(f"GreaterThan({a})")
+        elif re.search(r"\b(less|below|under|lower|smaller|fewer)\b|<", text):
+            out.append(f"LessThan({a})")
+        elif re.search(r"\b(equal\w*|exactly|is|are)\b|=", text):
+            out.append(f"Equals({a})")
+    if strs and not out:
+        value = strs[0]
+        if re.search(r"\b(start|begin)", text):
+            out.append(f"TextStartsWith({value})")
+        elif re.search(r"\bend(s|ing)?\b", text):
+            out.append(f"TextEndsWith({value})")
+        elif re.search(r"\b(contain\w*|include\w*|in them|mention\w*)\b", text):
+            out.append(f"TextContains({value})")
+        else:
+            out.append(f"TextEquals({value})")
+    for pattern, rule in ((r"\babove (the )?average\b", "aboveAverage()"), (r"\bbelow (the )?average\b", "belowAverage()"),
+                          (r"\bduplicate", "Duplicate()"), (r"\bunique\b", "Unique()"),
+                          (r"\b(not blank|non-blank|not empty|non-empty)\b", "NOT(Blanks())"),
+                          (r"\b(blank|empty)\b", "Blanks()"), (r"\berrors?\b", "Errors()"),
+                          (r"\bcolou?r ?scale|heat ?map|gradient\b", "ColorScale()"), (r"\bdata ?bars?\b", "DataBar()"),
+                          (r"\bicon", "IconSet()"), (r"\btop\b", "top(10)"), (r"\bbottom\b", "bottom(10)")):
+        if not out and re.search(pattern, text):
+            out.append(rule)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the adapter
+
+@register_task("cf")
+class CFTask(TaskAdapter):
+    synthetic_triples = SYNTHETIC_TRIPLES
+    real_record_copies = REAL_RECORD_COPIES
+    synthetic_seed = 0
+
+    def __init__(self):
+        self._last_masked: tuple[str, Masked] | None = None   # (record code, its request's mask)
+
+    # -- encoder side
+    def encode(self, request: str, table=None) -> tuple[str, Masked]:
+        """(source text, literal mask) for a request and an optional table (JSON rows or Table)."""
+        request = " ".join(str(request or "").split())
+        parsed = as_table(table)
+        header, values = _table_words(parsed)
+        masked = mask_request(request, header, values)
+        description = describe_table(parsed, request) if parsed is not None else ""
+        source = f"{masked.text} | {description}" if description else masked.text
+        return source, masked
+
+    def source_text(self, request: str, table=None) -> str:
+        return self.encode(request, table)[0]
+
+    # -- training pairs
+    def canonical(self, code: str) -> str:
+        """The canonical spelling of a gold rule; the stripped text when it does not parse
+        (a few benchmark golds are not rules, e.g. recorded ExcelScript)."""
+        try:
+            return to_canonical(parse(code.strip()))
+        except (RuleError, ValueError, TypeError):
+            return code.strip()
+
+    def training_source(self, record) -> str:
+        source, masked = self.encode(record.nl, _safe_table(record.table))
+        self._last_masked = (record.code, masked)
+        return source
+
+    def training_target(self, record) -> str:
+        _, masked = self.encode(record.nl, _safe_table(record.table))
+        return mask_target(self.canonical(record.code), masked)
+
+    def target_code(self, code: str) -> str:
+        canonical = self.canonical(code)
+        if self._last_masked is not None and self._last_masked[0] == code:
+            return mask_target(canonical, self._last_masked[1])
+        return canonical
+
+    def normalize_for_match(self, code: str) -> str:
+        return "".join(code.split())
+
+    def extra_training_pairs(self, data_dir) -> list[tuple[str, str]]:
+        """Synthetic triples (cfgen, split "train") + extra copies of the real train-split records."""
+        from ..cfgen import generate
+        from ..data import load_records, split_records
+
+        pairs = []
+        for triple in generate(self.synthetic_triples, seed=self.synthetic_seed, split="train"):
+            source, masked = self.encode(triple["request"], triple["table"])
+            pairs.append((source, mask_target(triple["rule"], masked)))
+        train, _dev = split_records("cf", load_records("cf", data_dir))
+        for record in train:
+            canonical = self.canonical(record.code)
+            try:
+                parse(canonical)
+            except (RuleError, ValueError):
+                continue            # not a rule: train on it once (core pairs), never up-weight it
+            source, masked = self.encode(record.nl, _safe_table(record.table))
+            pairs.extend([(source, mask_target(canonical, masked))] * self.real_record_copies)
+        return pairs
+
+    # -- generation side
+    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
+        parsed_table = _safe_table(table)
+        parsed_table = as_table(parsed_table) if parsed_table is not None else None
+        _, masked = self.encode(request, parsed_table)
+        valid: list[tuple[str, float]] = []
+        for code, score in zip(codes, scores):
+            rule_text = self.restore_valid(code, masked)
+            if rule_text is not None:
+                valid.append((rule_text, float(score)))
+        if not valid:
+            floor = (min(scores) if scores else 0.0) - 1.0
+            for rule_text in keyword_rules(masked):
+                fixed = self.restore_valid(rule_text, masked)
+                if fixed is not None:
+                    valid.append((fixed, floor))
+        return self.rank(valid, parsed_table)
+
+    def restore_valid(self, code: str, masked: Masked) -> str | None:
+        """Canonical rule text for a decoded code, or None when no repair makes it parse."""
+        if not isinstance(code, str) or not code.strip():
+            return None
+        attempts = [restore(code, masked)]
+        attempts.append(restore(code, masked, quote=_quote))          # texts with commas, parentheses
+        for attempt in list(attempts):
+            attempts.append(repair(attempt))
+        for attempt in attempts:
+            if PLACEHOLDER.search(attempt):
+                continue                                            # a slot the request does not have
+            try:
+                return to_canonical(parse(attempt))
+            except (RuleError, ValueError, TypeError, RecursionError):
+                continue
+        return None
+
+    def rank(self, valid: list[tuple[str, float]], table: Table | None) -> list[Candidate]:
+        """Merge equal candidates (same cells on the table, else same canonical form) and order
+        them: tier (0 fine, 1 formats nothing/everything, 2 does not run on this table), then
+        best score plus VOTE_BONUS * log2(number of agreeing samples)."""
+        groups: dict[str, dict] = {}
+        columns = benchmark_columns(table)
+        for code, score in valid:
+            key, tier = code, 0
+            if table is not None:
+                key, tier = _execution_key(code, table, columns)
+            group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier})
+            group["codes"][code] += 1
+            group["best"][code] = max(score, group["best"].get(code, -math.inf))
+        ranked = []
+        for group in groups.values():
+            # the group's face: the spelling sampled most often, then the best scored
+            code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
+            votes = sum(group["codes"].values())
+            score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
+            ranked.append((group["tier"], -score, code, score))
+        ranked.sort()
+        return [Candidate(code, score) for _, _, code, score in ranked]
+
+    def explain_empty(self, request: str) -> str:
+        return ("no valid rule could be read from the request; name a condition such as "
+                "'greater than 500', 'contains Done', 'top 10', 'duplicates' or 'a colour scale'")
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _safe_table(table):
+    """Rows as given, or None when they are not a table (training records with odd data)."""
+    if table is None or isinstance(table, Table):
+        return table
+    try:
+        return as_table(table)
+    except RuleError:
+        return None
+
+
+def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
+    rule = parse(code)
+    try:
+        run = execute(rule, table, columns=columns if _is_cell_rule(rule) else None)
+    except (RuleError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return "error:" + code, 2
+    key = json.dumps([run.cells, run.visual], sort_keys=True, default=str)
+    visual = bool(run.visual) or getattr(rule, "name", "") in ("ColorScale", "DataBar", "IconSet")
+    n_range = table.n_rows * (len(columns) if columns and _is_cell_rule(rule) else table.n_cols)
+    if not visual and (not run.cells or (len(run.cells) >= n_range and table.n_rows >= 4)):
+        return key, 1
+    if visual and not run.cells:
+        return key, 1
+    return key, 0
+
+
+def _is_cell_rule(rule) -> bool:
+    from cf_service.rules.ast import iter_conditions
+    if not hasattr(rule, "name"):
+        return True
+    return all(c.column is None for c in iter_conditions(rule))

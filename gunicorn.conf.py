@@ -1,0 +1,51 @@
+"""gunicorn settings for `gunicorn cf_service:app` (this file is read from the working directory).
+
+Environment:
+    CF_BIND                 address to listen on              (default 127.0.0.1:8000)
+    CF_WORKERS              worker processes                  (default 1: each holds its own copy of the models)
+    CF_THREADS              threads per worker (gthread)      (default 4: SSE streams hold a thread each)
+    CF_TORCH_THREADS        torch intra-op threads per worker (default 1; sets OMP_NUM_THREADS)
+    CF_WORKER_TIMEOUT_S     kill a worker silent this long    (default CF_REQUEST_TIMEOUT_S + 30)
+    CF_GUNICORN_PRELOAD     load the app (and models) once in the master before forking (default 1)
+    CF_ACCESS_LOG           1 to add gunicorn's access log (the app already logs each request)
+The app's own settings (CF_SERVICE_CHECKPOINTS, CF_MAX_K, ...) are read by cf_service.app.Settings.
+"""
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number") from None
+
+
+# before torch is imported by the app: one worker's math should not grab every core
+os.environ.setdefault("OMP_NUM_THREADS", str(_int("CF_TORCH_THREADS", 1)))
+os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
+
+bind = os.environ.get("CF_BIND", "127.0.0.1:8000")
+workers = _int("CF_WORKERS", 1)
+worker_class = "gthread"
+threads = _int("CF_THREADS", 4)
+_request_timeout = float(os.environ.get("CF_REQUEST_TIMEOUT_S", "60") or 60)
+timeout = _int("CF_WORKER_TIMEOUT_S", int(_request_timeout) + 30)
+graceful_timeout = 30
+keepalive = 5
+# preload: the models are read once in the master and shared copy-on-write by the workers
+preload_app = os.environ.get("CF_GUNICORN_PRELOAD", "1").strip().lower() not in {"0", "false", "no", "off"}
+accesslog = "-" if os.environ.get("CF_ACCESS_LOG", "0").strip() in {"1", "true", "yes", "on"} else None
+errorlog = "-"
+loglevel = os.environ.get("CF_LOG_LEVEL", "info").lower()
+# bodies are limited by the app (CF_MAX_UPLOAD_MB); these guard the header parser
+limit_request_line = 8190
+limit_request_fields = 100
+
+
+def post_fork(server, worker):
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(_int("CF_TORCH_THREADS", 1))
