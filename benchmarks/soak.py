@@ -82,9 +82,12 @@ def main(argv=None) -> int:
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.concurrency)]
         for t in threads:
             t.start()
+        last = time.monotonic()
         while any(t.is_alive() for t in threads):
-            time.sleep(min(args.sample_every, max(0.1, stop_at - time.monotonic() + 0.1)))
-            sample()
+            time.sleep(0.2)
+            if time.monotonic() - last >= args.sample_every:
+                sample()
+                last = time.monotonic()
         for t in threads:
             t.join(timeout=args.timeout)
         sample()

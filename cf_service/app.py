@@ -112,7 +112,9 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     app.config["CF_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
     app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    # ASCII-escaped JSON: a lone surrogate echoed from the request (valid in JSON input, not in
+    # UTF-8) must not break the response
+    app.json.ensure_ascii = True
 
     if registry is None:
         registry = ModelRegistry(settings.tasks, checkpoint_root=settings.checkpoints)

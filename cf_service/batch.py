@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     target.write_bytes(output)
     if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        Path(args.report).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str),
+                                     encoding="utf-8", errors="backslashreplace")
     for result in report["results"]:
         where = f"{result['sheet']}!{result['range']}"
         if result["status"] == "applied":

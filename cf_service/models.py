@@ -1,8 +1,10 @@
 """The generators, loaded once per process and shared by its threads; readiness for /healthz.
 
 A registry holds one `codefusion.generate.Generator` per task. Loading is guarded by a lock so
-two threads never load the same checkpoint twice, and each generator gets its own lock for
-generation because a generator seeds and samples with shared state (torch RNG, buffers).
+two threads never load the same checkpoint twice. Generation is not serialised: requests call
+the same generator from several threads at once, so a generator must keep per-call state local
+(its own torch.Generator for a seed, no module-level buffers). Not serialising is what lets a
+request proceed while a timed-out (504) generation it cannot stop is still finishing.
 """
 from __future__ import annotations
 
@@ -32,7 +34,6 @@ class ModelRegistry:
         self._loader = loader or _default_loader
         self._load_lock = threading.Lock()
         self._generators: dict[str, object] = {}
-        self._generate_locks = {task: threading.Lock() for task in self.tasks}
         self._info: dict[str, dict] = {}
         self._errors: dict[str, str] = {}
         self._loading = False
@@ -119,9 +120,6 @@ class ModelRegistry:
             raise ApiError(503, "model_loading", f"The {task} model is still loading.",
                            hint="Retry in a few seconds; GET /healthz says when it is ready.")
         return generator
-
-    def generate_lock(self, task: str) -> threading.Lock:
-        return self._generate_locks.setdefault(task, threading.Lock())
 
 
 def _describe(generator, checkpoint: str | None, seconds: float) -> dict:

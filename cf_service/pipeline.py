@@ -62,8 +62,9 @@ def _top_left(address: str) -> tuple[int, int]:
         raise TableError(f"address {address!r} is not an A1 range",
                          hint="send the range the table came from, e.g. 'C5:F20' or 'Sheet1!C5:F20'")
     col, row = column_index_from_string(match.group(1).upper()), int(match.group(2))
-    if row > 1_048_575 or col > 16_384:
-        raise TableError(f"address {address!r} is outside the sheet", hint="Excel has 1048576 rows and 16384 columns")
+    if row < 1 or row > 1_048_575 or col > 16_384:
+        raise TableError(f"address {address!r} is outside the sheet",
+                         hint="rows run from 1 to 1048576 (the header needs a row below it), columns from A to XFD")
     return row, col
 
 

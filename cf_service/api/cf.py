@@ -13,7 +13,7 @@ from .. import pipeline
 from ..rules.errors import RuleError
 from ..rules.explain import explain
 from .common import (ApiError, field_error, json_body, optional_int, optional_table, parse_style, require_text,
-                     run_with_timeout, settings)
+                     run_with_timeout, settings, too_deep)
 
 bp = Blueprint("cf", __name__, url_prefix="/v1/cf")
 
@@ -50,12 +50,10 @@ def generate():
     address = optional_address(body)
     style = parse_style(body.get("style"))
     pipeline.place_table(rows, address)   # a bad table is a 422 before any model time is spent
-    registry = current_app.extensions["cf_models"]
-    generator = registry.get("cf")
+    generator = current_app.extensions["cf_models"].get("cf")
 
     def work():
-        with registry.generate_lock("cf"):
-            return pipeline.generate_cf(generator, text, rows, address=address, style=style, **options)
+        return pipeline.generate_cf(generator, text, rows, address=address, style=style, **options)
 
     return jsonify(run_with_timeout(work))
 
@@ -126,6 +124,8 @@ def form_json_list(name: str, example: str) -> list:
     except json.JSONDecodeError as err:
         raise ApiError(400, "invalid_json", f"Field '{name}' is not valid JSON: {err.msg} at column {err.colno}.",
                        hint=f"e.g. {example}", details={"field": name}) from None
+    except RecursionError:
+        raise too_deep(f"Field '{name}'", name) from None
     if not isinstance(value, list) or not value:
         raise field_error(name, "must be a non-empty JSON list.", hint=f"e.g. {example}")
     return value
@@ -202,13 +202,11 @@ def batch():
     k = optional_int(dict(request.form), "k", low=1, high=settings().max_k, default=min(5, settings().max_k))
     seed = optional_int(dict(request.form), "seed", low=0, high=2**31 - 1, default=None)
     check_workbook(data, **safety_limits())   # before openpyxl reads the tables
-    registry = current_app.extensions["cf_models"]
-    generator = registry.get("cf")
+    generator = current_app.extensions["cf_models"].get("cf")
     limits = safety_limits()   # read here: the work runs outside the request context
 
     def work():
-        with registry.generate_lock("cf"):
-            return run_batch(data, items, generator, k=k, seed=seed, progress=False, **limits)
+        return run_batch(data, items, generator, k=k, seed=seed, progress=False, **limits)
 
     output, report = run_with_timeout(work, budget_factor=len(items))  # one budget per request
     download = f"{PurePath(name).stem}-formatted{suffix}"

@@ -16,12 +16,10 @@ def generate(task: str):
     body = json_body()
     text = require_text(body, "request", example=EXAMPLES[task])
     options = generation_options(body)
-    registry = current_app.extensions["cf_models"]
-    generator = registry.get(task)
+    generator = current_app.extensions["cf_models"].get(task)
 
     def work():
-        with registry.generate_lock(task):
-            return generator.generate(text, table=None, **options)
+        return generator.generate(text, table=None, **options)
 
     candidates = run_with_timeout(work)
     return jsonify({"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]})

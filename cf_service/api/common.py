@@ -75,10 +75,18 @@ def json_body() -> dict:
         raise ApiError(400, "invalid_json",
                        f"The body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}.",
                        hint="Check quotes, commas and brackets.", details={"position": err.pos}) from None
+    except RecursionError:
+        raise too_deep("The body") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", f"The body must be a JSON object, not {type(body).__name__}.",
                        hint='Send an object such as {"request": "highlight sales under 500 in red"}.')
     return body
+
+
+def too_deep(what: str, field: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_json", f"{what} nests lists/objects too deeply to read.",
+                    hint="Send plain rows of cells; no request needs more than a few levels of nesting.",
+                    details={"field": field} if field else None)
 
 
 def field_error(name: str, message: str, hint: str | None = None) -> ApiError:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from .. import pipeline
 from .cf import generation_options, optional_address
-from .common import ApiError, field_error, optional_table, parse_style, require_text, settings
+from .common import ApiError, field_error, optional_table, parse_style, require_text, settings, too_deep
 
 log = logging.getLogger("cf_service.stream")
 
@@ -28,7 +29,7 @@ bp = Blueprint("stream", __name__, url_prefix="/v1")
 
 
 def sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
 def _query_body() -> dict:
@@ -40,6 +41,8 @@ def _query_body() -> dict:
             raise ApiError(400, "invalid_json", f"Query parameter 'table' is not valid JSON: {err.msg}.",
                            hint='URL-encode a JSON list of rows: [["Region","Sales"],["North",420]].',
                            details={"field": "table"}) from None
+        except RecursionError:
+            raise too_deep("Query parameter 'table'", "table") from None
     return body
 
 
@@ -54,17 +57,13 @@ def stream(task: str):
     address = optional_address(body) if task == "cf" else None
     style = parse_style(body.get("style")) if task == "cf" else None
     placed = pipeline.place_table(rows, address) if task == "cf" else None
-    registry = current_app.extensions["cf_models"]
-    generator = registry.get(task)
+    generator = current_app.extensions["cf_models"].get(task)
     timeout = settings().request_timeout_s
-    lock = registry.generate_lock(task)
+    executor = current_app.extensions["cf_executor"]
 
     def events():
         deadline = time.monotonic() + timeout
         yield sse("start", {"task": task, "request": text, "k": options["k"], "steps": options["steps"]})
-        if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            yield _timeout_event(timeout)
-            return
         try:
             last = None
             for frame in generator.stream(text, table=rows, **options):
@@ -73,15 +72,20 @@ def stream(task: str):
                 if time.monotonic() > deadline:
                     yield _timeout_event(timeout)
                     return
-            yield sse("result", _final(task, generator, text, rows, placed, style, last, options))
+            # ranking may need a pass of its own: it gets what is left of the budget
+            future = executor.submit(_final, task, generator, text, rows, placed, style, last, options)
+            try:
+                result = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                yield _timeout_event(timeout)
+                return
+            yield sse("result", result)
         except ApiError as err:
             yield sse("error", {"error": {"code": err.code, "message": err.message, "hint": err.hint}})
         except Exception:  # noqa: BLE001 - the status line is sent; report in-band and log the bug
             log.exception("stream for %s failed", task)
             yield sse("error", {"error": {"code": "internal_error", "message": "Generation failed.",
                                           "hint": "Retry; if it persists, report it with the time of the request."}})
-        finally:
-            lock.release()
 
     response = Response(stream_with_context(events()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"

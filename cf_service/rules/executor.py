@@ -80,6 +80,7 @@ from datetime import date, datetime, timedelta
 
 from .ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text, iter_conditions
 from .errors import TableError, UnsupportedRuleError
+from .formula import formula_matches, wildcard_regex
 from .table import Table, as_text, compare, is_error, is_number, to_serial
 
 DEFAULT_TOP_N = 10
@@ -105,7 +106,6 @@ def execute(rule, table: Table, *, today: date | None = None,
     today = _as_date(today)
     selected = _selected_columns(table, columns)
     if isinstance(rule, Formula):
-        from .formula import formula_matches
         hits = formula_matches(rule.formula, table, selected, today=today)
         return Execution([table.address(r, c) for r, c in hits])
     if not isinstance(rule, Condition):
@@ -283,20 +283,6 @@ def _text_rule(cond, values, today):
         else:
             out.append(test(as_text(v).casefold()))
     return out
-
-
-def wildcard_regex(pattern: str) -> re.Pattern:
-    """Excel's SEARCH pattern: `*` any run, `?` one character, `~*` `~?` `~~` literal."""
-    parts, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def _numbers(values) -> list[float]:

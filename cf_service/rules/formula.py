@@ -22,7 +22,11 @@ Anything else raises UnsupportedRuleError naming the function. Values follow Exc
 0 in arithmetic and "" in text, text that looks like a number is one in arithmetic ("5"+1 = 6)
 but not for ISNUMBER, comparisons order numbers < text < TRUE/FALSE and ignore case, SUM and
 friends skip text and logicals inside ranges, errors propagate. A range where one value is
-needed (`=A2:A5>1`, Excel's implicit intersection) is #VALUE!.
+needed (`=A2:A5>1`, Excel's implicit intersection) is #VALUE!. COUNTIF criteria: a value or
+"=x" matches equal cells (text without case, `*`/`?`/`~` wildcards; a number also matches
+numbers stored as text, as Excel's COUNTIF does and LibreOffice's does not), "<5" ">=b" compare
+numbers with numbers and text with text, "" / "=" match blanks, "<>x" is the complement.
+tests/rules/test_libreoffice_diff.py checks rules of this subset against LibreOffice Calc.
 
 Why our own evaluator rather than a library. We looked at the two maintained Python Excel
 formula engines:
@@ -36,8 +40,9 @@ formula engines:
   mean writing every shifted formula into a workbook first.
 Both are built to recalculate workbooks, not to evaluate one short rule over a few hundred
 cells with shifting references. The rule grammar already parses formulas (parser.parse_formula,
-Lark tree), so a tree walker over the functions rules actually use is ~400 lines, needs no new
-dependency, evaluates nothing but the grammar's nodes, and lets us pin Excel's semantics in tests.
+a Lark tree), so a tree walker over the functions rules actually use is a few hundred lines,
+needs no new dependency, evaluates nothing but the grammar's nodes (no eval of generated code),
+and lets us pin Excel's semantics in tests.
 """
 from __future__ import annotations
 
@@ -477,7 +482,6 @@ class _Context:
         return float(to_serial(self.today))
 
     def fn_SEARCH(self, find, within, start=None):
-        from .executor import wildcard_regex
         return self._find(wildcard_regex(self.text(find)), within, start)
 
     def fn_FIND(self, find, within, start=None):
@@ -506,6 +510,20 @@ class _Context:
         if isinstance(value, bool):
             raise _Raise(VALUE_ERROR)
         return to_number(value)
+
+
+def wildcard_regex(pattern: str) -> re.Pattern:
+    """Excel's SEARCH pattern: `*` any run, `?` one character, `~*` `~?` `~~` literal."""
+    parts, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def _constant_subtrees(tree: Tree) -> set:
@@ -671,7 +689,7 @@ def countif_test(criteria):
             match = (lambda v: v is None) if op == "=" else (lambda v: v is not None)
             return match
         if isinstance(target, str) and any(ch in target for ch in "*?~"):
-            pattern = _wildcard_full(target)
+            pattern = wildcard_regex(target)
             equal = lambda v: isinstance(v, str) and pattern.fullmatch(v) is not None  # noqa: E731
         elif isinstance(target, str):
             folded = target.casefold()
@@ -702,8 +720,3 @@ def _countif_equal(value, target) -> bool:
         return compare(value, target) == 0 if is_number(target) else False
     number = _numeric_text(value)
     return number is not None and is_number(target) and number == float(to_serial(target))
-
-
-def _wildcard_full(pattern: str):
-    from .executor import wildcard_regex
-    return wildcard_regex(pattern)

@@ -121,7 +121,8 @@ def coerce_json_value(value, where: str = "cell"):
         if value in ERROR_CODES:
             return ExcelError(value)
         if _NUMBER.fullmatch(text):
-            return _number(text)
+            number = _number(text)
+            return value if number in (float("inf"), float("-inf")) else number  # 1e400: text
         if _GROUPED.fullmatch(text):
             return _number(text.replace(",", ""))
         match = _PERCENT.fullmatch(text)
@@ -221,7 +222,9 @@ def _used_range(ws) -> str | None:
 
 def load_table(path, sheet: str | None = None, range: str | None = None) -> Table:  # noqa: A002
     """A table from a .json file (`[[header...], ...]`) or an .xlsx/.xlsm workbook (read-only,
-    cached values). `sheet` defaults to the active sheet, `range` to its used range."""
+    cached values). `sheet` defaults to the active sheet, `range` to its used range.
+
+    A workbook first passes workbook_safety.check_workbook (its WorkbookError is raised as is)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -243,11 +246,17 @@ def load_table(path, sheet: str | None = None, range: str | None = None) -> Tabl
 
 
 def _load_workbook_table(path: Path, sheet: str | None, cell_range: str | None) -> Table:
+    import io
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from .workbook_safety import check_workbook
+
+    data = path.read_bytes()
+    check_workbook(data)   # WorkbookError for zip bombs, XML entities, encrypted or non-xlsx files
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
         raise TableError(f"{path.name} cannot be read as an xlsx workbook: {e}",
                          hint="save it from Excel as .xlsx (not .xls, .csv or password-protected)")

@@ -1,6 +1,9 @@
 """CLI: python -m codefusion.cfgen --n 20000 --seed 0 --out FILE.jsonl [--split train|novel] [--stats]
 
-Writes one JSON triple per line (see generator.py). --stats prints counts per rule kind, rejected
+Writes one JSON triple per line (see generator.py); with --format benchmark, a JSON list of records
+in the benchmark's own shape ({"ID", "NL Utterance", "Code", "Data"}), which
+`codefusion.data.load_records("cf", path=FILE)` and the evaluation command read, e.g. for the
+novel-phrasing dev slice:  python -m codefusion.cfgen --split novel --n 1000 --format benchmark --out novel.json --stats prints counts per rule kind, rejected
 draws by reason, the share of distinct requests, and how many gold literals the literal extractor
 recovers from the generated requests (the same measure docs/cf_model.md reports for real records).
 """
@@ -48,6 +51,8 @@ def main(argv=None) -> int:
                     help="train: never uses held-out phrasings; novel: every triple uses at least one")
     ap.add_argument("--out", help="output .jsonl (omit to only print --stats)")
     ap.add_argument("--stats", action="store_true", help="print counts per kind and literal recovery")
+    ap.add_argument("--format", choices=("jsonl", "benchmark"), default="jsonl",
+                    help="jsonl: one triple per line; benchmark: a JSON list of benchmark-shaped records")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be at least 1")
@@ -57,8 +62,13 @@ def main(argv=None) -> int:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
-            for t in triples:
-                f.write(json.dumps(t, ensure_ascii=False) + "\n")
+            if args.format == "benchmark":
+                records = [{"ID": i + 1, "NL Utterance": t["request"], "Code": t["rule"], "Data": t["table"],
+                            "Kind": t["kind"]} for i, t in enumerate(triples)]
+                json.dump(records, f, ensure_ascii=False)
+            else:
+                for t in triples:
+                    f.write(json.dumps(t, ensure_ascii=False) + "\n")
         print(f"wrote {len(triples)} triples to {path}", file=sys.stderr)
     if args.stats or not args.out:
         print(json.dumps(summarize(triples, stats), indent=1, ensure_ascii=False))

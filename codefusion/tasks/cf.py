@@ -82,12 +82,14 @@ def column_type(values) -> str:
 def describe_table(table, request: str = "") -> str:
     """'columns: c0 Region (text: North, South), c1 Sales (number), c2 Date (date)'.
 
-    Text columns show up to two values, those the request mentions first, then the most frequent;
-    the request encoder thus sees the header words next to their c[i] index."""
+    Text columns show up to two values (one when the table has more than three columns), those the
+    request mentions first, then the most frequent; the request encoder thus sees the header words
+    next to their c[i] index."""
     table = as_table(table)
     if table is None or not table.header:
         return ""
     lowered = (request or "").lower()
+    samples = MAX_SAMPLES if len(table.header) <= 3 else 1     # wide tables: keep within the encoder's length
     parts = []
     for i, name in enumerate(table.header[:MAX_DESCRIBED_COLUMNS]):
         values = table.column(i)
@@ -96,7 +98,7 @@ def describe_table(table, request: str = "") -> str:
         if kind == "text":
             texts = Counter(str(v).strip() for v in values if isinstance(v, str) and v.strip())
             ranked = sorted(texts, key=lambda v: (v.lower() not in lowered, -texts[v]))
-            shown = [v[:MAX_SAMPLE_CHARS] for v in ranked[:MAX_SAMPLES]]
+            shown = [v[:MAX_SAMPLE_CHARS] for v in ranked[:samples]]
             parts.append(f"c{i} {label} (text: {', '.join(shown)})" if shown else f"c{i} {label} (text)")
         else:
             parts.append(f"c{i} {label} ({kind})")

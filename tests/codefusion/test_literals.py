@@ -103,3 +103,16 @@ def test_copy_accuracy_counts():
                             ("duplicates", "Duplicate()")])
     assert result["records_with_literals"] == 2
     assert result["records_all_recoverable"] == 0.5
+
+
+def test_slots_match_the_tokenizer_reserved_tokens():
+    from codefusion.literals import MAX_SLOTS
+    from codefusion.tokenizer import PLACEHOLDER_TOKENS
+    for kind, n in MAX_SLOTS.items():
+        assert f"<{kind}{n - 1}>" in PLACEHOLDER_TOKENS and f"<{kind}{n}>" not in PLACEHOLDER_TOKENS
+
+
+def test_more_texts_than_slots_stay_in_the_text():
+    m = mask_request('cells equal to "a1" or "b2" or "c3" or "d4" or "e5"')
+    assert len([l for l in m.literals if l.kind == "STR"]) == 4
+    assert '"e5"' in m.text or '"a1"' in m.text

@@ -31,6 +31,16 @@ GENERATE = ["/v1/cf/generate", "/v1/bash/generate", "/v1/python/generate"]
 SMALL_UPLOAD_MB = 0.25
 
 
+def known_bug(what: str):
+    """A failing check for a bug reported to the code's owner: strict, so the fix turns it into
+    an XPASS failure that says to remove this marker."""
+    return pytest.mark.xfail(strict=True, reason=f"known bug, reported: {what}")
+
+
+NESTED_JSON_BUG = known_bug("json.loads RecursionError on deeply nested JSON is not caught -> 500 "
+                            "(cf_service/api/common.py json_body, cf.py form_json_list, stream.py _query_body)")
+
+
 @pytest.fixture(scope="module")
 def small_app():
     """The app with a small upload/table limit, so limit tests send little data."""
@@ -92,12 +102,21 @@ def test_wrong_content_type_is_415(client, path):
     assert_error(client.post(path, data={"request": "x"}), 415, "unsupported_media_type")  # a form
 
 
+@NESTED_JSON_BUG
 @pytest.mark.parametrize("path", JSON_ENDPOINTS)
 def test_deeply_nested_json_is_400(client, path):
     """100,000 nested arrays make Python's json module raise RecursionError, not JSONDecodeError."""
     depth = 100_000
     raw = b'{"request": "x", "table": ' + b"[" * depth + b"]" * depth + b"}"
     assert_error(post_json_bytes(client, path, raw), 400, "invalid_json")
+
+
+@NESTED_JSON_BUG
+def test_deeply_nested_table_in_a_stream_query_is_400(client):
+    """1,500 levels fit in an 8 KB request line and pass Python's json recursion limit."""
+    depth = 1500
+    response = client.get("/v1/cf/stream", query_string={"request": "x", "table": "[" * depth + "]" * depth})
+    assert_error(response, 400, "invalid_json")
 
 
 @pytest.mark.parametrize("path", ["/v1/cf/generate", "/v1/cf/preview"])
@@ -180,8 +199,14 @@ def test_body_over_the_upload_limit_is_413(small_client, path):
     assert_error(small_client.post(path, json=body), 413, "payload_too_large")
 
 
-@pytest.mark.parametrize("path", JSON_ENDPOINTS)
-@pytest.mark.parametrize("text", ["\ud800 highlight", "nul \x00 byte", "\u202e rtl \ufeff bom", "😀" * 50])
+ODD_TEXTS = ["\ud800 highlight", "nul \x00 byte", "\u202e rtl \ufeff bom", "😀" * 50]
+SURROGATE_BUG = known_bug("/v1/cf/validate echoes a lone surrogate; jsonify(ensure_ascii=False) cannot encode "
+                          "it -> UnicodeEncodeError -> 500 (cf_service/app.py app.json.ensure_ascii=False)")
+
+
+@pytest.mark.parametrize("path,text", [
+    pytest.param(path, text, marks=[SURROGATE_BUG] if (path, text) == ("/v1/cf/validate", ODD_TEXTS[0]) else [])
+    for path in JSON_ENDPOINTS for text in ODD_TEXTS])
 def test_odd_unicode_is_answered_not_crashed(client, path, text):
     """A lone surrogate (valid in JSON's \\uD800 escape, not encodable as UTF-8), NUL, bidi marks,
     emoji: either a 200 or a clear 400, never a 500 (e.g. from echoing the text back)."""
@@ -212,7 +237,12 @@ def test_rule_naming_a_column_the_table_lacks_is_422(client, rule):
     assert_error(response, 422, ("table_error", "rule_unsupported", "rule_syntax"))
 
 
-@pytest.mark.parametrize("address", ["ZZZZ1", "A0:B2", "A0", "Sheet1!", "XFE1", "A1048577", "1A"])
+ROW_ZERO_BUG = known_bug("an address in row 0 is accepted and the table placed at row 0 (preview cells A1..., "
+                         "Office address A1:B2 for A0:B2) -> silent wrong answer (cf_service/pipeline.py _top_left)")
+
+
+@pytest.mark.parametrize("address", ["ZZZZ1", pytest.param("A0:B2", marks=ROW_ZERO_BUG),
+                                     pytest.param("A0", marks=ROW_ZERO_BUG), "Sheet1!", "XFE1", "A1048577", "1A"])
 def test_bad_address_is_4xx(client, address):
     response = client.post("/v1/cf/generate", json=dict(JSON_ENDPOINTS["/v1/cf/generate"], address=address))
     assert_error(response, (400, 422))
@@ -404,7 +434,8 @@ def test_batch_on_a_missing_sheet_or_bad_range_is_4xx_or_reported(client, good_x
     (json.dumps([{"rule": 5, "sheet": DATA_SHEET, "range": VALUE_RANGE}]), 400, "invalid_field"),
     (json.dumps([{"rule": "LessThan(0)", "sheet": DATA_SHEET, "range": VALUE_RANGE, "style": 7}]), 400,
      "invalid_field"),
-    ("[" * 100_000 + "]" * 100_000, 400, ("invalid_json", "invalid_field")),
+    pytest.param("[" * 100_000 + "]" * 100_000, 400, ("invalid_json", "invalid_field"), marks=NESTED_JSON_BUG,
+                 id="deeply-nested"),
 ])
 def test_apply_with_bad_rules_field_is_4xx(client, good_xlsx, rules, status, code):
     assert_error(_upload(client, "/v1/cf/apply", good_xlsx, rules=rules), status, code)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from cf_service.rules.errors import TableError
+from cf_service.rules.errors import TableError, WorkbookError
 from cf_service.rules.table import (ExcelError, Table, as_text, compare, load_table, number_text,
                                     table_from_json, table_from_sheet)
 
@@ -20,6 +20,10 @@ def test_json_values_are_read_the_way_the_task_pane_reads_them():
     assert isinstance(t.value(2, 1), int)
     assert t.origin == (1, 1) and t.address(0, 0) == "A2" and t.address(12, 1) == "B14"
     assert t.data_range() == "A2:B14"
+
+
+def test_numbers_too_large_for_excel_stay_text():
+    assert table_from_json([["V"], ["1e400"], [" 12 "]]).column(0) == ["1e400", 12]
 
 
 def test_iso_datetime_and_impossible_dates():
@@ -124,7 +128,7 @@ def test_file_errors(tmp_path):
     with pytest.raises(TableError, match="cannot read tables from .csv"):
         load_table(tmp_path / "t.csv")
     (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
-    with pytest.raises(TableError, match="cannot be read as an xlsx"):
+    with pytest.raises(WorkbookError):                 # workbook_safety refuses it before openpyxl
         load_table(tmp_path / "bad.xlsx")
     (tmp_path / "bad.json").write_text("[[1,")
     with pytest.raises(TableError, match="not valid JSON"):

@@ -1,0 +1,128 @@
+"""The CF task adapter (codefusion/tasks/cf.py): source text, training pairs, postprocessing."""
+import random
+
+import pytest
+
+from cf_service.rules.parser import is_valid
+from codefusion.data import Record
+from codefusion.tasks import get_task
+from codefusion.tasks.cf import CFTask, describe_table, repair
+
+TABLE = [["Region", "Sales", "Date"], ["North", 120, "2024-01-03"], ["South", 900, "2024-02-01"],
+         ["North", 480, ""], ["East", 1500, "2024-03-09"], ["West", 40, "2024-03-10"]]
+
+
+@pytest.fixture(scope="module")
+def task():
+    return get_task("cf")
+
+
+def test_registered_adapter_is_the_full_one(task):
+    assert isinstance(task, CFTask)
+
+
+def test_source_text_with_and_without_table(task):
+    assert task.source_text("highlight duplicates") == "highlight duplicates"
+    src = task.source_text("highlight rows where sales < $800", TABLE)
+    assert src == ("highlight rows where sales < <NUM0> | columns: c0 Region (text: North, South), "
+                   "c1 Sales (number), c2 Date (date)")
+
+
+def test_describe_table_prefers_values_the_request_names():
+    assert "text: West, North" in describe_table(TABLE, "rows where region is west")
+
+
+def test_training_pair_masks_source_and_target_together(task):
+    rec = Record(1, "Color cells that have value between 2085 and 2305", "Between(2085, 2305)",
+                 [["Index", "Value"], [0, "2100"]])
+    assert task.training_source(rec).startswith("Color cells that have value between <NUM0> and <NUM1> |")
+    assert task.training_target(rec) == "Between(<NUM0>, <NUM1>)"
+    # the core builds pairs as (training_source(r), target_code(r.code)): the same masking applies
+    assert task.target_code(rec.code) == "Between(<NUM0>, <NUM1>)"
+    # a gold that is not a rule is kept as written
+    assert task.target_code("not a rule ((") == "not a rule (("
+
+
+def test_postprocess_restores_repairs_and_merges(task):
+    request = "highlight rows where sales < $800"
+    codes = ["LessThan(c[1], <NUM0>)", "LessThan(c[1], <NUM0>", "LessThan(c[1], 800)) trailing",
+             "LessThan(c[1], 799)", "GreaterThan(<NUM4>)", "###"]
+    out = task.postprocess(codes, [-1.0, -0.5, -0.7, -0.2, 0.0, 0.0], request, TABLE)
+    assert [c.code for c in out] == ["LessThan(c[1], 800)"]     # 799 formats the same cells: merged
+    assert out[0].score > -0.2                                    # best score plus agreement
+
+
+def test_postprocess_without_table_merges_by_canonical_form(task):
+    out = task.postprocess(["greaterthan(5)", "GreaterThan(5)", "LessThan(5)"], [0.1, 0.2, 0.5], "values over 5")
+    assert [c.code for c in out][0:2] in (["GreaterThan(5)", "LessThan(5)"], ["LessThan(5)", "GreaterThan(5)"])
+    assert len(out) == 2
+
+
+def test_rules_that_format_nothing_or_everything_are_demoted(task):
+    out = task.postprocess(["GreaterThan(c[1], 100000)", "GreaterThan(c[1], 0)", "GreaterThan(c[1], 500)"],
+                           [0.9, 0.8, 0.1], "rows with sales over 500", TABLE)
+    assert out[0].code == "GreaterThan(c[1], 500)"
+
+
+def test_visual_rules_with_different_colours_stay_apart(task):
+    out = task.postprocess(["ColorScale(c[1])", "ColorScale(c[1], white, green)"], [0, 0], "colour scale on sales", TABLE)
+    assert len(out) == 2
+
+
+def test_every_returned_candidate_parses_on_garbage(task):
+    rng = random.Random(0)
+    alphabet = "()[],%<>\"' abcTextEqualsGreaterThanc0123456789NUMSTR"
+    for _ in range(300):
+        codes = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5)]
+        codes += ["TextEquals(<STR0>", "top(<NUM0>%", "AND(GreaterThan(5), LessThan(<NUM0>)", "c[1]"]
+        out = task.postprocess(codes, [rng.random() for _ in codes], "mark values under 40 that say 'x, y'", TABLE)
+        assert all(is_valid(c.code) for c in out)
+
+
+def test_near_misses_are_repaired():
+    assert repair("GreaterThan(5") == "GreaterThan(5)"
+    assert repair("Between(1, 2,)") == "Between(1, 2)"
+    assert repair("top(10%)) )") == "top(10%)"
+    assert repair("NOT(Blanks(") == "NOT(Blanks())"
+    assert repair("LessThan(c[1, 5)") == "LessThan(c[1, 5)"     # not guessed: the parser rejects it
+
+
+def test_fallback_reads_keywords_when_no_candidate_is_valid(task):
+    out = task.postprocess(["(((", ""], [0.0, -1.0], "highlight values greater than 2305")
+    assert [c.code for c in out] == ["GreaterThan(2305)"]
+    assert out[0].score < -1.0
+    assert task.postprocess(["((("], [0.0], "please do the thing") == []
+
+
+def test_unicode_literal_round_trip(task):
+    out = task.postprocess(["TextEquals(<STR0>)"], [0.0], "Color cells that have value equal to 選必",
+                           [["Index", "Value"], [0, "選必"], [1, "必修"], [2, "選必"], [3, "x"]])
+    assert [c.code for c in out] == ["TextEquals(選必)"]
+
+
+def test_text_with_comma_is_quoted_on_restore(task):
+    out = task.postprocess(["TextContains(<STR0>)"], [0.0], 'mark cells that contain "Non-pooled, en"')
+    assert len(out) == 1 and is_valid(out[0].code) and "Non-pooled, en" in out[0].code
+
+
+def test_extra_training_pairs_use_train_split_only(tmp_path):
+    import json
+    from codefusion.data import is_dev
+    def tag(i):       # a letters-only name per record, so the masked source still says which it is
+        return "rec" + "".join(chr(97 + int(d)) for d in str(i))
+
+    records = [{"ID": i, "NL Utterance": f"values over {100 + i} {tag(i)}", "Code": f"GreaterThan({100 + i})",
+                "Data": [["Index", "Value"], [0, "5"]], "Labels": [0]} for i in range(1, 41)]
+    records.append({"ID": 99, "NL Utterance": "junk", "Code": "not a rule ((", "Data": None, "Labels": None})
+    folder = tmp_path / "codefusion" / "train"
+    folder.mkdir(parents=True)
+    (folder / "cf_train.json").write_text(json.dumps(records), encoding="utf-8")
+    task = CFTask()
+    task.synthetic_triples = 20
+    pairs = task.extra_training_pairs(tmp_path)
+    real = [p for p in pairs if p[0].startswith("values over")]
+    train_ids = [i for i in range(1, 41) if not is_dev("cf", i)]
+    assert len(real) == len(train_ids) * task.real_record_copies
+    assert all(target == "GreaterThan(<NUM0>)" for _, target in real)
+    assert {s.split()[3] for s, _ in real} == {tag(i) for i in train_ids}       # no dev record
+    assert len(pairs) - len(real) == 20

@@ -1,0 +1,76 @@
+"""The service with the shipped checkpoints (checkpoints/{cf,bash,python}); each test skips,
+saying so, while its checkpoint does not exist. Nothing is trained here."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cf_service.app import Settings, create_app
+from cf_service.models import ModelRegistry
+from cf_service.rules.parser import parse
+
+from .support import CHECKPOINTS, SAMPLE_TABLE, checkpoint_or_skip
+from .test_api import parse_sse
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model_app():
+    tasks = tuple(t for t in ("cf", "bash", "python") if (CHECKPOINTS / t).is_dir() and any((CHECKPOINTS / t).iterdir()))
+    if not tasks:
+        pytest.skip(f"no shipped checkpoints under {CHECKPOINTS} yet")
+    registry = ModelRegistry(tasks, checkpoint_root=CHECKPOINTS)
+    app = create_app(Settings(tasks=tasks, preload_models=True, request_timeout_s=300), registry=registry)
+    status = registry.status()
+    assert status["status"] == "ready", status
+    return app
+
+
+def test_healthz_reports_the_loaded_checkpoints(model_app):
+    body = model_app.test_client().get("/healthz").get_json()
+    assert body["status"] == "ready"
+    for task, info in body["models"].items():
+        assert info["status"] == "loaded" and str(CHECKPOINTS / task) in info.get("checkpoint", "")
+
+
+def test_cf_generate_returns_valid_previewed_rules(model_app):
+    checkpoint_or_skip("cf")
+    client = model_app.test_client()
+    body = {"request": "highlight sales under 500 in red", "table": SAMPLE_TABLE, "k": 3, "seed": 0}
+    first = client.post("/v1/cf/generate", json=body)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    result = first.get_json()
+    assert result["candidates"], result["rejected"]
+    for candidate in result["candidates"]:
+        parse(candidate["rule"])
+        assert candidate["valid"] and candidate["preview"]["count"] == len(candidate["preview"]["cells"])
+        assert candidate["office"]["address"] == "A2:B5"
+    scores = [c["score"] for c in result["candidates"]]
+    assert scores == sorted(scores, reverse=True)
+    # a seed makes the answer repeatable
+    assert client.post("/v1/cf/generate", json=body).get_json()["candidates"] == result["candidates"]
+
+
+def test_cf_stream_shows_every_step_then_the_result(model_app):
+    checkpoint_or_skip("cf")
+    response = model_app.test_client().get("/v1/cf/stream", query_string={
+        "request": "top 3 sales", "k": 2, "seed": 1, "table": json.dumps(SAMPLE_TABLE)})
+    assert response.status_code == 200
+    events = parse_sse(response.get_data(as_text=True))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") >= 2, kinds
+    steps = [data for kind, data in events if kind == "step"]
+    assert [s["step"] for s in steps] == list(range(len(steps)))
+    assert all(len(s["codes"]) == 2 for s in steps)
+
+
+@pytest.mark.parametrize("task", ["bash", "python"])
+def test_code_generation_with_the_shipped_model(model_app, task):
+    checkpoint_or_skip(task)
+    response = model_app.test_client().post(f"/v1/{task}/generate", json={"request": "list the largest files",
+                                                                           "k": 2, "seed": 0})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    candidates = response.get_json()["candidates"]
+    assert 1 <= len(candidates) <= 2 and all(c["code"].strip() for c in candidates)
