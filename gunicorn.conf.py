@@ -8,6 +8,8 @@ Environment:
     CF_WORKER_TIMEOUT_S     kill a worker silent this long    (default CF_REQUEST_TIMEOUT_S + 30)
     CF_GUNICORN_PRELOAD     load the app (and models) once in the master before forking (default 1)
     CF_ACCESS_LOG           1 to add gunicorn's access log (the app already logs each request)
+    CF_CONTROL_SOCKET       path of gunicorn's control socket (gunicorn >= 24); off by default, because
+                            every gunicorn on a machine would otherwise share ~/.gunicorn/gunicorn.ctl
 The app's own settings (CF_SERVICE_CHECKPOINTS, CF_MAX_K, ...) are read by cf_service.app.Settings.
 """
 import os
@@ -38,8 +40,15 @@ preload_app = os.environ.get("CF_GUNICORN_PRELOAD", "1").strip().lower() not in 
 accesslog = "-" if os.environ.get("CF_ACCESS_LOG", "0").strip() in {"1", "true", "yes", "on"} else None
 errorlog = "-"
 loglevel = os.environ.get("CF_LOG_LEVEL", "info").lower()
-# bodies are limited by the app (CF_MAX_UPLOAD_MB); these guard the header parser
-limit_request_line = 8190
+_control = os.environ.get("CF_CONTROL_SOCKET", "").strip()
+control_socket_disable = not _control
+if _control:
+    control_socket = _control
+# Bodies are limited by the app (CF_MAX_UPLOAD_MB). The SSE endpoint carries the request and its
+# table in the query string (EventSource can only GET), and a request the app accepts (2000 CJK
+# characters, a table) is longer than gunicorn's 8190-byte maximum once URL-encoded: 0 lifts
+# that maximum to gunicorn's own 1 MB cap (gunicorn >= 23); the app then checks every field.
+limit_request_line = 0
 limit_request_fields = 100
 
 

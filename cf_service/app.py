@@ -92,7 +92,7 @@ class Settings:
         return cls(
             checkpoints=Path(checkpoints) if checkpoints else None,
             tasks=tasks,
-            max_k=_env_int(env, "CF_MAX_K", cls.max_k, 1, 100),
+            max_k=_env_int(env, "CF_MAX_K", cls.max_k, 1, 64),   # 64: the generator's own limit
             max_table_cells=_env_int(env, "CF_MAX_TABLE_CELLS", cls.max_table_cells, 1, 10_000_000),
             max_upload_mb=_env_float(env, "CF_MAX_UPLOAD_MB", cls.max_upload_mb, 0.001, 1024),
             request_timeout_s=_env_float(env, "CF_REQUEST_TIMEOUT_S", cls.request_timeout_s, 0.01, 3600),

@@ -8,6 +8,7 @@ request proceed while a timed-out (504) generation it cannot stop is still finis
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -123,12 +124,26 @@ class ModelRegistry:
 
 
 def _describe(generator, checkpoint: str | None, seconds: float) -> dict:
-    """What /healthz says about a loaded generator: whatever it tells about itself."""
+    """What /healthz says about a loaded generator: where it came from, a version (the first 12
+    hex digits of the weights' SHA-256) and its sampling settings."""
     info = {"status": "loaded", "load_seconds": round(seconds, 2)}
-    for attribute in ("checkpoint", "version", "config_name", "steps", "step"):
-        value = getattr(generator, attribute, None)
-        if isinstance(value, (str, int, float)) or isinstance(value, Path):
-            info[attribute] = str(value) if isinstance(value, Path) else value
-    if "checkpoint" not in info and checkpoint:
-        info["checkpoint"] = checkpoint
+    folder = getattr(generator, "checkpoint_dir", None) or checkpoint
+    if folder:
+        info["checkpoint"] = str(folder)
+        weights = Path(folder) / "model.safetensors"
+        if weights.is_file():
+            info["version"] = _sha256(weights)[:12]
+    config = getattr(generator, "config", None)
+    for name in ("sampling_steps", "max_code_len", "encoder"):
+        value = getattr(config, name, None)
+        if isinstance(value, (str, int, float)):
+            info[name] = value
     return info
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

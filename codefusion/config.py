@@ -67,6 +67,7 @@ class TrainConfig:
     dev_loss_examples: int = 256
     dev_em_examples: int = 64
     seed: int = 0
+    bf16: bool = True               # bfloat16 autocast for training matmuls when the CPU has native bf16 (1.4-1.7x here)
 
 
 @dataclass
@@ -76,21 +77,24 @@ class NamedConfig:
 
 
 def _small(max_code_len: int, vocab: int, pretrain: int, finetune: int, batch: int = 32) -> NamedConfig:
+    # Sized for a shared 2-core CPU: about 0.8 s (32 tokens) / 1.1 s (48 tokens) per batch of 32 on one thread
+    # with bf16 autocast, so each model trains in roughly half an hour.
     return NamedConfig(
         ModelConfig(max_code_len=max_code_len, d_model=256, embed_dim=64, n_heads=4,
                     denoiser_layers=4, decoder_layers=2, diffusion_steps=1200, sampling_steps=16),
-        TrainConfig(batch_size=batch, tokenizer_vocab=vocab, pretrain_steps=pretrain, finetune_steps=finetune),
+        TrainConfig(batch_size=batch, tokenizer_vocab=vocab, pretrain_steps=pretrain, finetune_steps=finetune,
+                    warmup_steps=100, eval_every=250, save_every=250),
     )
 
 
 def get_config(name: str) -> NamedConfig:
     """Return a fresh copy of the named configuration."""
     if name == "cf-small":
-        return _small(max_code_len=32, vocab=1000, pretrain=1000, finetune=3000)
+        return _small(max_code_len=32, vocab=1000, pretrain=500, finetune=1500)    # keeps 99 % of CF targets
     if name == "bash-small":
-        return _small(max_code_len=64, vocab=4000, pretrain=1500, finetune=3500)
+        return _small(max_code_len=48, vocab=4000, pretrain=400, finetune=1200)    # keeps ~96 % of Bash targets
     if name == "python-small":
-        return _small(max_code_len=64, vocab=4000, pretrain=1000, finetune=3500)
+        return _small(max_code_len=48, vocab=4000, pretrain=400, finetune=1200)    # keeps ~97 % of Python targets
     if name == "paper":
         # The paper's 75M model: 10-layer denoiser, 6-layer decoder, width 512, 128 code tokens, T=1200, AdamW 5e-4.
         return NamedConfig(

@@ -13,7 +13,7 @@ or an object of such lists keyed by split name. Which records `--split` picks:
   `train` the rest, by the same hash split. So `--data train/cf_train.json --split dev` is the
   held-out dev set, never seen by models trained with codefusion.train.
 
-Records whose NL is null are skipped and counted (`skipped_null_nl`).
+Records whose NL is null (or blank) are skipped and counted (`skipped_null_nl`).
 
 Systems (the `System` protocol below): `codefusion` (codefusion.generate.load_generator, the
 shipped checkpoint or `--checkpoint DIR`), `retrieval` (baselines/retrieval.py; `--checkpoint DIR`
@@ -148,7 +148,7 @@ def load_benchmark(path: str | Path, task: str, split: str = "test") -> Benchmar
         if split in ("dev", "train"):
             records = _dev_part(task, records, dev=(split == "dev"))
 
-    kept = [r for r in records if r.get("NL Utterance") is not None]
+    kept = [r for r in records if r.get("NL Utterance") is not None and str(r["NL Utterance"]).strip()]
     return Benchmark(kept, len(records) - len(kept), split)
 
 

@@ -5,8 +5,9 @@ available, so we build a stand-in from code that every Python installation ships
 library (`sysconfig.get_paths()["stdlib"]`). How it is built:
 
 1. Walk the stdlib's `.py` files in sorted order, skipping test suites (`test/`, `tests/`,
-   `test_*.py`), demo and data folders (`idlelib`, `lib2to3`, `turtledemo`, `ensurepip`,
-   `site-packages`, ...). Files that do not parse are skipped.
+   `idle_test/`, `test_*.py`), GUI/demo/data/bundled-package folders (`SKIP_DIRS`: idlelib,
+   lib2to3, turtledemo, tkinter, ensurepip, venv, pydoc_data, encodings, site-packages, ...)
+   and `__main__.py` files. Files that do not parse are skipped.
 2. In every function body (nested blocks included) keep the one-line statements that look like
    CoNaLa snippets: assignments, augmented assignments, bare calls, and the expression of a
    `return`. The snippet is the statement's exact source text (as `ast.get_source_segment` gives it).

@@ -67,7 +67,7 @@ class TrainingModule(nn.Module):
             S = max(proj.shape[1], noise_mem.shape[1])
             memory = proj.new_zeros(B, S, proj.shape[-1])
             mask = torch.zeros(B, S, dtype=torch.bool)
-            memory[uncond, :noise_mem.shape[1]] = noise_mem[uncond]
+            memory[uncond, :noise_mem.shape[1]] = noise_mem[uncond].to(memory.dtype)
             mask[uncond, :noise_mem.shape[1]] = True
             memory[~uncond, :proj.shape[1]] = proj
             mask[~uncond, :proj.shape[1]] = smask
@@ -89,7 +89,9 @@ def parse_args(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from <out>/last if it exists")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--time-limit", type=float, help="minutes; stop cleanly (and save) when reached")
-    p.add_argument("--threads", type=int, help="torch threads per process (default: cores / world size)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads per process (default 1: on the shared 2-core box 2 threads ran 5x slower "
+                        "than 1 under contention; use 2 on an idle machine)")
     p.add_argument("--encoder", help="override encoder: scratch | package:NAME | local:/dir")
     p.add_argument("--train-encoder", action="store_true", help="fine-tune a pretrained encoder instead of freezing it")
     p.add_argument("--eval-every", type=int)
@@ -113,6 +115,13 @@ def available_cores() -> int:
 
 
 _T0 = time.time()
+
+
+def bf16_is_native() -> bool:
+    """bf16 autocast only pays off where the CPU has bf16 instructions; elsewhere it is emulated and slower."""
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool((check and check()) or (amx and amx()))
 
 
 def log(rank, *msg):
@@ -210,7 +219,7 @@ def plot_metrics(metrics_path: Path, png_path: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     rank, world = setup_distributed()
-    torch.set_num_threads(args.threads or max(1, available_cores() // world))
+    torch.set_num_threads(max(1, min(args.threads, available_cores() // world)))
     task = get_task(args.task)
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
     mcfg, tcfg = named.model, named.train
@@ -358,6 +367,8 @@ def main(argv=None) -> int:
         log(rank, f"cached {len(cache)} request encodings in {time.time() - t0:.1f}s")
 
     # ---- the loop
+    use_bf16 = tcfg.bf16 and bf16_is_native()
+    log(rank, f"threads {torch.get_num_threads()}, bf16 autocast {'on' if use_bf16 else 'off'}")
     deadline = time.time() + args.time_limit * 60 if args.time_limit else None
     total_planned = plan["pretrain"] + plan["finetune"]
     start_time = time.time()
@@ -398,7 +409,9 @@ def main(argv=None) -> int:
             factor = lr_factor(state["stage_step"][stage], stage_len, tcfg.warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
-            out_dict = runner(ids, texts, uncond, t, noise, model.noise_memory(B, g))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                out_dict = runner(ids, texts, uncond, t, noise, model.noise_memory(B, g))
+            out_dict = {k: v.float() for k, v in out_dict.items()}  # loss terms in float32
             terms = loss_terms(out_dict, ids, mcfg.predict, tcfg.ce_pad_weight, tcfg.loss_weights)
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()

@@ -11,9 +11,10 @@
   "use strict";
 
   var OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
-  var MAX_STREAM_QUERY = 6000;     // longer tables go by POST (no animation) to keep URLs sane
+  var MAX_STREAM_QUERY = 200000;   // longer tables go by POST (no animation): the server takes 1 MB URLs
   var MAX_GRID_ROWS = 12;          // rows of the selection shown in the pane
   var MAX_MINI_ROWS = 10;          // rows in each candidate's preview
+  var MAX_SELECTION_CELLS = 20000; // the service's default CF_MAX_TABLE_CELLS
   var FRAME_MS = 45;               // slowest frame rate of the animation, so fast models still show it
 
   var SAMPLE = {
@@ -211,6 +212,7 @@
     state.applied.forEach(function (entry) { Object.assign(looks, cellLooks(entry.preview, entry.office)); });
     var holder = $("sheet");
     holder.textContent = "";
+    $("address").textContent = state.address;
     if (!state.values.length) {
       holder.textContent = "Select a range with a header row in the sheet.";
       return;
@@ -242,15 +244,30 @@
     });
   }
 
+  /* Read the selected range (values and address) into the pane. A huge selection (a whole
+     column, say) is not read at all: the pane asks for a smaller one instead. */
   function readSelection() {
     return Excel.run(function (context) {
       var range = context.workbook.getSelectedRange();
-      range.load("values,address");
+      range.load("address,rowCount,columnCount");
       return context.sync().then(function () {
-        state.values = range.values;
-        state.address = range.address;
-        state.sheet = CfApplier.splitAddress(range.address).sheet;
-        renderSheet();
+        if (range.rowCount * range.columnCount > MAX_SELECTION_CELLS) {
+          state.values = [];
+          state.address = range.address;
+          renderSheet();
+          showError({ message: "The selection " + range.address + " has " + range.rowCount * range.columnCount +
+                      " cells; the pane reads at most " + MAX_SELECTION_CELLS + ".",
+                      hint: "Select the table itself, header row first (e.g. A1:D200)." });
+          return;
+        }
+        range.load("values");
+        return context.sync().then(function () {
+          showError(null);
+          state.values = range.values;
+          state.address = range.address;
+          state.sheet = CfApplier.splitAddress(range.address).sheet;
+          renderSheet();
+        });
       });
     });
   }
@@ -336,6 +353,10 @@
     if (!body.request) {
       showError({ message: "Describe the formatting first.", hint: "For example: highlight sales under 500 in red." });
       $("request").focus();
+      return;
+    }
+    if (!body.table.length) {
+      showError({ message: "Select the table first.", hint: "Select the cells to format, header row first." });
       return;
     }
     showError(null);

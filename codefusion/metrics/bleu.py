@@ -30,6 +30,7 @@ from collections import Counter
 from typing import Sequence
 
 MAX_ORDER = 4
+EPSILON = 0.1
 
 
 def tokenize_for_bleu(code: str) -> list[str]:
@@ -49,12 +50,14 @@ def _ngram_counts(tokens: Sequence[str], max_order: int) -> Counter:
 
 
 def compute_bleu(references: Sequence[Sequence[Sequence[str]]], hypotheses: Sequence[Sequence[str]],
-                 max_order: int = MAX_ORDER, smooth: bool = False) -> float:
+                 max_order: int = MAX_ORDER, smooth: bool | str = False) -> float:
     """Corpus BLEU in [0, 1] over tokenized text.
 
     `references[i]` is a list of reference token lists for `hypotheses[i]` (CoNaLa has one
     reference per example). Matches, possible n-grams and lengths are summed over the corpus
     before precisions are taken, so this is not an average of sentence scores.
+    `smooth`: False (CoNaLa's choice), True (add one to every order's matches and possible
+    n-grams, as the original function offers) or "epsilon" (see below).
     """
     if len(references) != len(hypotheses):
         raise ValueError(f"compute_bleu: {len(references)} reference lists but {len(hypotheses)} hypotheses; "
@@ -77,13 +80,17 @@ def compute_bleu(references: Sequence[Sequence[Sequence[str]]], hypotheses: Sequ
         for order in range(1, max_order + 1):
             possible[order - 1] += max(len(hyp) - order + 1, 0)
 
-    if smooth:
+    if smooth == "epsilon":
+        # Chen & Cherry's method 1 (zero match counts become 0.1), over the orders the text has;
+        # used for self-BLEU, where add-one's floor on short snippets would hide differences.
+        precisions = [(m or EPSILON) / p for m, p in zip(matches, possible) if p > 0]
+    elif smooth:
         precisions = [(m + 1.0) / (p + 1.0) for m, p in zip(matches, possible)]
     else:
         precisions = [m / p if p > 0 else 0.0 for m, p in zip(matches, possible)]
-    if min(precisions) <= 0:
+    if not precisions or min(precisions) <= 0:
         return 0.0
-    geo_mean = math.exp(sum(math.log(p) for p in precisions) / max_order)
+    geo_mean = math.exp(sum(math.log(p) for p in precisions) / len(precisions))
 
     if hypothesis_length == 0 or reference_length == 0:
         return 0.0  # the original divides by zero here; an empty corpus side scores nothing
@@ -99,7 +106,7 @@ def corpus_bleu(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     return 100.0 * compute_bleu(refs, hyps, smooth=False)
 
 
-def sentence_bleu(reference: str, hypothesis: str, smooth: bool = True) -> float:
+def sentence_bleu(reference: str, hypothesis: str, smooth: bool | str = True) -> float:
     """BLEU-4 (0-100) of one hypothesis; smoothed by default because it ranks candidates."""
     return 100.0 * compute_bleu([[tokenize_for_bleu(reference)]], [tokenize_for_bleu(hypothesis)], smooth=smooth)
 

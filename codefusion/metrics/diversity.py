@@ -5,9 +5,10 @@ Three views, each in [0, 1] with 1 = most diverse:
 - `distinct_ratio`: distinct candidates (whitespace-normalized) / candidates.
 - `pairwise_edit`: mean token-level edit distance over all candidate pairs, each divided by
   the longer token list, so two unrelated candidates score near 1.
-- `self_bleu_diversity`: 1 - self-BLEU, where self-BLEU averages, over candidates, the smoothed
-  sentence BLEU of a candidate against each other candidate (the best-matching one), as in
-  Zhu et al. (2018) but with one-reference BLEU taken as a max over the others.
+- `self_bleu_diversity`: 1 - self-BLEU, where self-BLEU averages, over candidates, the sentence
+  BLEU of a candidate with the other candidates as its references (Zhu et al., 2018). Smoothing
+  is Chen & Cherry's method 1 (a zero match count becomes 0.1) over the n-gram orders the
+  candidate has, so two unrelated 4-token snippets score near 0 rather than at add-one's floor.
 
 Tokens are CoNaLa's BLEU tokens (identifiers and single punctuation characters), usable for all
 three languages. A request with fewer than two candidates has no pairs; its pair-based scores
@@ -19,7 +20,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Sequence
 
-from codefusion.metrics.bleu import sentence_bleu, tokenize_for_bleu
+from codefusion.metrics.bleu import compute_bleu, tokenize_for_bleu
 
 
 def distinct_ratio(candidates: Sequence[str]) -> float:
@@ -50,10 +51,11 @@ def pairwise_edit(candidates: Sequence[str]) -> float:
 def self_bleu_diversity(candidates: Sequence[str]) -> float:
     if len(candidates) < 2:
         return 0.0
+    tokens = [tokenize_for_bleu(c) for c in candidates]
     self_bleu = 0.0
-    for i, code in enumerate(candidates):
-        others = [c for j, c in enumerate(candidates) if j != i]
-        self_bleu += max(sentence_bleu(other, code) for other in others) / 100.0
+    for i, hypothesis in enumerate(tokens):
+        others = [t for j, t in enumerate(tokens) if j != i]
+        self_bleu += compute_bleu([others], [hypothesis], smooth="epsilon")
     return 1.0 - self_bleu / len(candidates)
 
 

@@ -207,3 +207,32 @@ def test_libreoffice_opens_the_written_workbook_and_keeps_the_rules(client, corp
     assert VALUE_RANGE in ranges and "E2:E21" in ranges, ranges
     with zipfile.ZipFile(io.BytesIO(resaved)) as z:
         assert any(n.startswith("xl/charts/") for n in z.namelist())
+
+
+# ---------------------------------------------------------------- the comparison is not blind
+
+
+def test_the_comparison_catches_what_an_openpyxl_round_trip_loses(corpus):
+    """Loading and saving with openpyxl (what the writer must not do) loses the VBA part and
+    rewrites other parts; the comparison must say so."""
+    path = book(corpus, "macro.xlsm")
+    out = io.BytesIO()
+    openpyxl.load_workbook(path).save(out)
+    problems = package_problems(path.read_bytes(), out.getvalue(), edited_parts(path.read_bytes(), [DATA_SHEET]))
+    assert any("part lost: xl/vbaProject.bin" in p for p in problems), problems
+    assert any(p.startswith("part changed") for p in problems), problems
+
+
+def test_the_comparison_catches_a_removed_element(corpus):
+    path = book(corpus, "features.xlsx")
+    before = path.read_bytes()
+    parts = read_parts(before)
+    sheet = sheet_part(parts, DATA_SHEET)
+    damaged = parts[sheet].replace(b"<mergeCell ref=\"G1:H1\" />", b"")
+    assert damaged != parts[sheet]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, damaged if name == sheet else data)
+    problems = package_problems(before, out.getvalue(), {sheet})
+    assert any("mergeCell" in p for p in problems), problems

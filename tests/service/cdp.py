@@ -54,6 +54,8 @@ class Browser:
         self._ids = itertools.count(1)
         self.console: list[str] = []
         self.exceptions: list[str] = []
+        self.routes: dict[str, tuple[str, str]] = {}   # URL prefix -> (content type, body)
+        self._answers: dict[int, dict] = {}
         try:
             port = self._devtools_port(timeout)
             self.ws = websocket.create_connection(self._page_socket(port, timeout), timeout=timeout,
@@ -93,13 +95,18 @@ class Browser:
     def send(self, method: str, **params):
         message_id = next(self._ids)
         self.ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
-        while True:
+        # an event handler may send commands of its own while we wait, and read our answer
+        # meanwhile: answers to any id are parked in self._answers
+        while message_id not in self._answers:
             message = json.loads(self.ws.recv())
-            if message.get("id") == message_id:
-                if "error" in message:
-                    raise CdpError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self._event(message)
+            if "id" in message:
+                self._answers[message["id"]] = message
+            else:
+                self._event(message)
+        message = self._answers.pop(message_id)
+        if "error" in message:
+            raise CdpError(f"{method}: {message['error']}")
+        return message.get("result", {})
 
     def _event(self, message: dict) -> None:
         method = message.get("method")
@@ -109,6 +116,27 @@ class Browser:
         elif method == "Runtime.exceptionThrown":
             details = message["params"]["exceptionDetails"]
             self.exceptions.append(details.get("exception", {}).get("description") or details.get("text", ""))
+        elif method == "Fetch.requestPaused":
+            self._answer(message["params"])
+
+    # -- network: requests to routed URLs are answered locally, everything else goes through
+    def route(self, prefix: str, content_type: str, body: str) -> None:
+        """Answer requests whose URL starts with `prefix` with `body` (e.g. a stand-in Office.js)."""
+        self.routes[prefix] = (content_type, body)
+        self.send("Fetch.enable", patterns=[{"urlPattern": p + "*"} for p in self.routes])
+
+    def _answer(self, params: dict) -> None:
+        url = params["request"]["url"]
+        for prefix, (content_type, body) in self.routes.items():
+            if url.startswith(prefix):
+                self.send("Fetch.fulfillRequest", requestId=params["requestId"], responseCode=200,
+                          responseHeaders=[{"name": "Content-Type", "value": content_type}],
+                          body=base64.b64encode(body.encode()).decode())
+                return
+        self.send("Fetch.continueRequest", requestId=params["requestId"])
+
+    def navigate(self, url: str) -> None:
+        self.send("Page.navigate", url=url)
 
     def evaluate(self, expression: str, *, await_promise: bool = False):
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
@@ -118,13 +146,17 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, *, timeout: float = 20.0, interval: float = 0.05):
-        deadline = time.monotonic() + timeout
+        deadline, last_error = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except CdpError as err:       # e.g. the page is still loading: try again
+                value, last_error = None, err
             if value:
                 return value
             time.sleep(interval)
-        raise CdpError(f"timed out after {timeout:g} s waiting for: {expression}")
+        raise CdpError(f"timed out after {timeout:g} s waiting for: {expression}"
+                       + (f" (last error: {last_error})" if last_error else ""))
 
     # -- user actions
     def click(self, selector: str) -> None:

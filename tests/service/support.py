@@ -7,6 +7,7 @@ shipped checkpoints (checkpoints/{cf,bash,python}) and skip, saying so, when non
 """
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -19,7 +20,8 @@ from cf_service.app import Settings, create_app
 from cf_service.models import ModelRegistry
 
 REPO = Path(__file__).resolve().parents[2]
-CHECKPOINTS = REPO / "checkpoints"
+# the shipped checkpoints; CF_TEST_CHECKPOINTS points the model tests at another folder
+CHECKPOINTS = Path(os.environ.get("CF_TEST_CHECKPOINTS") or REPO / "checkpoints")
 SAMPLE_TABLE = [["Region", "Sales"], ["North", 420], ["South", 980], ["East", 310], ["West", 1250]]
 
 

@@ -5,6 +5,7 @@ import base64
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -57,6 +58,15 @@ def test_importing_the_rule_language_builds_no_app():
             "assert cf_service._app is None; "
             "assert 'codefusion.generate' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+def test_package_app_is_the_flask_app_even_after_the_submodule_is_imported():
+    code = ("import cf_service.app, flask; from cf_service.app import Settings; import cf_service; "
+            "first, second = cf_service.app, cf_service.app; "
+            "assert isinstance(first, flask.Flask) and first is second; "
+            "from cf_service import app, create_app; assert app is first and callable(create_app)")
+    env = {**os.environ, "CF_PRELOAD_MODELS": "0", "CF_LOG_LEVEL": "ERROR"}
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60, env=env)
 
 
 def test_settings_read_from_environment():
@@ -489,3 +499,53 @@ def test_taskpane_and_assets_are_served(client):
     assert error_of(client.get("/taskpane/nothing.js"), 404)["code"] == "not_found"
     assert client.get("/taskpane/../../cf_service/app.py").status_code == 404
     assert client.get("/manifest.xml").mimetype == "application/xml"
+
+
+# ---------------------------------------------------------------- regressions (found by tests/reliability)
+
+def test_deeply_nested_json_is_400_not_500(client):
+    deep = "[" * 100_000 + "]" * 100_000
+    error = error_of(client.post("/v1/cf/generate", data=deep, content_type="application/json"), 400)
+    assert error["code"] == "invalid_json" and "deeply" in error["message"]
+    form = {"workbook": (io.BytesIO(workbook_bytes()), "b.xlsx"), "rules": deep}
+    assert error_of(client.post("/v1/cf/apply", data=form, content_type="multipart/form-data"), 400)["field"] == "rules"
+    assert error_of(client.get("/v1/cf/stream", query_string={"request": "x", "table": deep}), 400)["field"] == "table"
+
+
+def test_a_lone_surrogate_is_echoed_escaped(client):
+    response = client.post("/v1/cf/validate", data='{"rule": "\\ud800 top"}', content_type="application/json")
+    assert response.status_code == 200 and response.get_json()["valid"] is False
+
+
+@pytest.mark.parametrize("address", ["A0:B2", "A0", "A1048576:B1048576", "XFE1"])
+def test_addresses_off_the_sheet_are_422(client, address):
+    error = error_of(client.post("/v1/cf/generate", json={"request": "x", "table": SAMPLE_TABLE,
+                                                          "address": address}), 422)
+    assert error["code"] == "table_error"
+
+
+def test_a_timed_out_generation_does_not_hold_up_the_next_one():
+    class SlowThenFast(ScriptedGenerator):
+        def generate(self, request, table=None, k=5, steps=None, seed=None):
+            self.delay_s = 1.5 if request == "slow" else 0.0
+            return super().generate(request, table=table, k=k, steps=steps, seed=seed)
+
+    client = make_app({"cf": SlowThenFast(["top(1)"])}, request_timeout_s=0.3).test_client()
+    assert error_of(client.post("/v1/cf/generate", json={"request": "slow"}), 504)["code"] == "generation_timeout"
+    assert client.post("/v1/cf/generate", json={"request": "fast"}).status_code == 200
+
+
+def test_stream_timeout_does_not_wait_for_a_generator_that_computes_everything_first():
+    import time
+
+    class AllAtOnce(ScriptedGenerator):
+        def stream(self, request, table=None, k=5, steps=None, seed=None):
+            time.sleep(2.0)                       # the whole trajectory before the first frame
+            yield from super().stream(request, table=table, k=k, steps=steps, seed=seed)
+
+    client = make_app({"cf": AllAtOnce(["top(1)"])}, request_timeout_s=0.3).test_client()
+    started = time.monotonic()
+    events = parse_sse(client.get("/v1/cf/stream?request=x&k=1").get_data(as_text=True))
+    assert time.monotonic() - started < 1.5
+    assert [kind for kind, _ in events] == ["start", "error"]
+    assert events[-1][1]["error"]["code"] == "generation_timeout"

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -90,6 +91,10 @@ def test_model_free_endpoints_and_errors_over_http(server):
     assert status == 404 and body["error"]["code"] == "not_found"
     status, spec, _ = call(base + "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.0")
+    # a request the app accepts fits in gunicorn's request line once URL-encoded (18 KB here)
+    long_request = urllib.parse.quote("销售额" * 666)
+    status, body, _ = call(base + f"/v1/cf/stream?request={long_request}&k=1")
+    assert status in (200, 503), (status, str(body)[:200])
     status, page, headers = call(base + "/taskpane/")
     assert status == 200 and "Format from words" in page and headers["Content-Type"].startswith("text/html")
 
@@ -104,9 +109,13 @@ def test_generation_over_http_with_the_shipped_model(server):
     assert all(c["valid"] and c["preview"] is not None for c in body["candidates"])
     status, body, _ = call(base + "/v1/bash/generate", {"request": "list files by size", "k": 2, "seed": 0})
     assert status == 200 and body["candidates"]
+    status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0")
+    assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
+    assert text.count("event: step") >= 2 and "event: result" in text
 
 
 def test_sigterm_stops_gracefully(server):
     _, process, log_path = server
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0, log_path.read_text()[-3000:]
+    assert "Control socket listening" not in log_path.read_text()   # no shared ~/.gunicorn socket

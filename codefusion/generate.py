@@ -1,0 +1,139 @@
+"""Generate code from a request with a trained CodeFusion checkpoint.
+
+    from codefusion.generate import load_generator
+    gen = load_generator("bash")                      # <repo>/checkpoints/bash, or $CODEFUSION_CHECKPOINTS/bash
+    gen.generate("list all files", k=5)             # -> [Candidate(code, score), ...] best first, deduplicated
+    for frame in gen.stream("list all files"):      # {"step", "t", "codes"} per sampling step
+        ...
+
+    python -m codefusion.generate --task bash "list all files" [-k 5] [--table FILE] [--steps N] [--seed S]
+        [--checkpoint DIR] [--show-steps 0,5,10]
+
+A Generator holds no mutable state while generating: each call builds its own random generator and runs
+under torch.inference_mode, so one instance can serve concurrent Flask requests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .checkpoint import load_checkpoint
+from .data import REPO_ROOT, TASKS
+from .tasks import Candidate, get_task
+
+__all__ = ["Candidate", "Generator", "load_generator", "default_checkpoint_dir"]
+
+MAX_K = 64
+MAX_STEPS = 1000
+
+
+def default_checkpoint_dir(task: str) -> Path:
+    root = os.environ.get("CODEFUSION_CHECKPOINTS")
+    return (Path(root) if root else REPO_ROOT / "checkpoints") / task
+
+
+class Generator:
+    def __init__(self, checkpoint_dir, task: str | None = None):
+        ck = load_checkpoint(checkpoint_dir)
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.task_name = task or ck.task
+        if task and ck.task and task != ck.task:
+            raise ValueError(f"checkpoint {checkpoint_dir} was trained for task {ck.task!r}, not {task!r}")
+        self.task = get_task(self.task_name)
+        self.model = ck.model.eval()
+        self.encoder = ck.encoder.eval()
+        self.tokenizer = ck.tokenizer
+        self.config = ck.model_cfg
+
+    def _check(self, request, k, steps):
+        if not isinstance(request, str) or not request.strip():
+            raise ValueError("request must be a non-empty string")
+        if not (1 <= int(k) <= MAX_K):
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+        if steps is not None and not (1 <= int(steps) <= MAX_STEPS):
+            raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
+
+    def _rng(self, seed):
+        g = torch.Generator()
+        if seed is None:
+            g.seed()
+        else:
+            g.manual_seed(int(seed))
+        return g
+
+    @torch.inference_mode()
+    def _sample(self, request, table, k, steps, seed, trajectory: bool):
+        self._check(request, k, steps)
+        source = self.task.source_text(request, table)
+        states, mask = self.encoder([source])
+        return self.model.sample(states, mask, k=int(k), steps=steps, generator=self._rng(seed),
+                                 return_trajectory=trajectory)
+
+    def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
+        """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
+        out = self._sample(request, table, k, steps, seed, trajectory=False)
+        codes = self.tokenizer.decode_batch(out.ids[0])
+        return self.task.postprocess(codes, out.scores[0].tolist(), request, table)
+
+    def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
+        """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.
+        (The whole trajectory is computed first; frames are then yielded in order.)"""
+        out = self._sample(request, table, k, steps, seed, trajectory=True)
+        for i, (t, ids) in enumerate(zip(out.timesteps, out.trajectory)):
+            yield {"step": i, "t": int(t), "codes": self.tokenizer.decode_batch(ids[0])}
+
+
+def load_generator(task: str, checkpoint=None) -> Generator:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    return Generator(checkpoint or default_checkpoint_dir(task), task)
+
+
+def _read_table(path):
+    """A table file: JSON rows ([[header...], [row...]]) or CSV."""
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith(".json"):
+        return json.loads(text)
+    import csv
+    return [row for row in csv.reader(text.splitlines())]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m codefusion.generate", description="Generate code with CodeFusion.")
+    p.add_argument("request")
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--table", help="table file (.json rows or .csv), for cf")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--checkpoint")
+    p.add_argument("--show-steps", help="comma-separated sampling step indices to print, e.g. 0,5,10")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        gen = load_generator(args.task, args.checkpoint)
+        table = _read_table(args.table) if args.table else None
+        if args.show_steps:
+            wanted = {int(s) for s in args.show_steps.split(",") if s.strip()}
+            for frame in gen.stream(args.request, table, args.k, args.steps, args.seed):
+                if frame["step"] in wanted:
+                    print(f"--- step {frame['step']} (t={frame['t']})")
+                    for code in frame["codes"]:
+                        print(f"    {code}")
+            print("--- final")
+        for i, cand in enumerate(gen.generate(args.request, table, args.k, args.steps, args.seed), 1):
+            print(f"{i}. [{cand.score:.3f}] {cand.code}")
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
