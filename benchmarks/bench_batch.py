@@ -77,6 +77,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--http", action="store_true", help="through POST /v1/cf/batch on gunicorn")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
 
@@ -91,6 +93,8 @@ def main(argv=None) -> int:
         body, content_type = multipart({"requests": json.dumps(items), "k": str(args.k), "seed": "0"},
                                        {"workbook": ("big.xlsx", workbook)})
         env = {"CF_LOG_LEVEL": "WARNING", "CF_MAX_BATCH_REQUESTS": str(max(200, args.requests))}
+        if args.checkpoints:
+            env["CF_SERVICE_CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
         with LiveServer(workers=1, env=env, ready_timeout_s=300) as server:
             started = time.perf_counter()
             status, answer = send(server.connection(timeout=3600), "POST", "/v1/cf/batch", body,
@@ -107,7 +111,7 @@ def main(argv=None) -> int:
         from cf_service.batch import BatchItem, run_batch
         from codefusion.generate import load_generator
         started = time.perf_counter()
-        generator = load_generator("cf")
+        generator = load_generator("cf", checkpoint=str(Path(args.checkpoints) / "cf") if args.checkpoints else None)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         output, report = run_batch(workbook, [BatchItem(**item) for item in items], generator, k=args.k,

@@ -72,6 +72,8 @@ def main(argv=None) -> int:
     p.add_argument("--app", default="cf_service:app",
                    help="WSGI app to serve; tests.reliability.slow_app:app serves stand-in generators "
                         "(with CF_FAKE_SECONDS_PER_STEP=0: the service's own overhead, no model)")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
 
@@ -79,6 +81,8 @@ def main(argv=None) -> int:
     if args.steps:
         body["steps"] = args.steps
     env = {"CF_LOG_LEVEL": "WARNING", "CF_MAX_TABLE_CELLS": str(max(20_000, (args.rows + 1) * 4))}
+    if args.checkpoints:
+        env["CF_SERVICE_CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
     figures = {"benchmark": "http_cf_generate", "rows": args.rows, "k": args.k, "steps": args.steps,
                "workers": args.workers, "levels": []}
     with LiveServer(app=args.app, workers=args.workers, threads=args.threads, env=env, ready_timeout_s=300) as server:

@@ -42,6 +42,19 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size in KiB: shared pages (e.g. models preloaded by gunicorn's arbiter and
+    shared copy-on-write) divided among the processes sharing them; 0 when unavailable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of `pid` (gunicorn's workers when `pid` is the arbiter)."""
     try:

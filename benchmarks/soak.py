@@ -31,6 +31,8 @@ def main(argv=None) -> int:
     p.add_argument("--app", default="cf_service:app",
                    help="WSGI app to serve; tests.reliability.slow_app:app serves stand-in generators "
                         "(with CF_FAKE_SECONDS_PER_STEP=0: the service's own overhead, no model)")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
 
@@ -40,7 +42,10 @@ def main(argv=None) -> int:
     stop_at = time.monotonic() + args.minutes * 60
     sent = iter(range(args.max_requests))
 
-    with LiveServer(app=args.app, workers=args.workers, env={"CF_LOG_LEVEL": "WARNING"}, ready_timeout_s=300) as server:
+    env = {"CF_LOG_LEVEL": "WARNING"}
+    if args.checkpoints:
+        env["CF_SERVICE_CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
+    with LiveServer(app=args.app, workers=args.workers, env=env, ready_timeout_s=300) as server:
         def client(seed: int):
             mix = mixed_requests(seed)
             conn = server.connection(timeout=args.timeout)

@@ -45,15 +45,24 @@ def save_checkpoint(directory, model: CodeFusion, encoder: RequestEncoder, token
                     train_cfg: TrainConfig, task: str, train_state: dict | None = None, extra: dict | None = None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # A checkpoint without train state is one to ship or serve: its weights are stored as float16 (half the
+    # bytes; loading casts them back to float32). Resume checkpoints keep float32 so training continues exactly.
+    weights_dtype = torch.float32 if train_state is not None else torch.float16
+
+    def _export(v: torch.Tensor) -> torch.Tensor:
+        v = v.detach().cpu()
+        return (v.to(weights_dtype) if v.is_floating_point() else v).contiguous()
+
+    tensors = {k: _export(v) for k, v in model.state_dict().items()}
     save_encoder = encoder.trainable
     if save_encoder:
-        tensors.update({ENCODER_PREFIX + k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()})
+        tensors.update({ENCODER_PREFIX + k: _export(v) for k, v in encoder.state_dict().items()})
     save_file(tensors, str(directory / "model.safetensors.tmp"))
     _replace(directory / "model.safetensors.tmp", directory / "model.safetensors")
 
     meta = {"task": task, **config_to_dict(model.cfg, train_cfg), "encoder": encoder.ref,
-            "encoder_dim": encoder.hidden_size, "encoder_weights_saved": save_encoder, **(extra or {})}
+            "encoder_dim": encoder.hidden_size, "encoder_weights_saved": save_encoder,
+            "weights_dtype": str(weights_dtype).removeprefix("torch."), **(extra or {})}
     (directory / "config.json.tmp").write_text(json.dumps(meta, indent=2))
     _replace(directory / "config.json.tmp", directory / "config.json")
     tokenizer.save(directory / "tokenizer.json")

@@ -76,12 +76,14 @@ class NamedConfig:
     train: TrainConfig
 
 
-def _small(max_code_len: int, vocab: int, pretrain: int, finetune: int, batch: int = 32) -> NamedConfig:
+def _small(max_code_len: int, vocab: int, pretrain: int, finetune: int, batch: int = 32,
+           encoder_max_len: int = 64) -> NamedConfig:
     # Sized for a shared 2-core CPU: about 0.8 s (32 tokens) / 1.1 s (48 tokens) per batch of 32 on one thread
     # with bf16 autocast, so each model trains in roughly half an hour.
     return NamedConfig(
-        ModelConfig(max_code_len=max_code_len, d_model=256, embed_dim=64, n_heads=4,
-                    denoiser_layers=4, decoder_layers=2, diffusion_steps=1200, sampling_steps=16),
+        ModelConfig(max_code_len=max_code_len, d_model=192, embed_dim=64, n_heads=4,
+                    denoiser_layers=4, decoder_layers=2, diffusion_steps=1200, sampling_steps=16,
+                    encoder_max_len=encoder_max_len),
         TrainConfig(batch_size=batch, tokenizer_vocab=vocab, pretrain_steps=pretrain, finetune_steps=finetune,
                     warmup_steps=100, eval_every=250, save_every=250),
     )
@@ -90,7 +92,8 @@ def _small(max_code_len: int, vocab: int, pretrain: int, finetune: int, batch: i
 def get_config(name: str) -> NamedConfig:
     """Return a fresh copy of the named configuration."""
     if name == "cf-small":
-        return _small(max_code_len=32, vocab=1000, pretrain=500, finetune=1500)    # keeps 99 % of CF targets
+        # 96 request tokens: the sheet-aware source (request + column list) needs them for multi-column tables
+        return _small(max_code_len=32, vocab=1000, pretrain=500, finetune=1500, encoder_max_len=96)  # keeps 99 % of CF targets
     if name == "bash-small":
         return _small(max_code_len=48, vocab=4000, pretrain=400, finetune=1200)    # keeps ~96 % of Bash targets
     if name == "python-small":

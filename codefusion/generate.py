@@ -119,15 +119,17 @@ def main(argv=None) -> int:
     try:
         gen = load_generator(args.task, args.checkpoint)
         table = _read_table(args.table) if args.table else None
+        # one seed for both passes, so the shown steps lead to the printed candidates
+        seed = args.seed if args.seed is not None else int(torch.randint(0, 2 ** 31 - 1, ()).item())
         if args.show_steps:
             wanted = {int(s) for s in args.show_steps.split(",") if s.strip()}
-            for frame in gen.stream(args.request, table, args.k, args.steps, args.seed):
+            for frame in gen.stream(args.request, table, args.k, args.steps, seed):
                 if frame["step"] in wanted:
                     print(f"--- step {frame['step']} (t={frame['t']})")
                     for code in frame["codes"]:
                         print(f"    {code}")
             print("--- final")
-        for i, cand in enumerate(gen.generate(args.request, table, args.k, args.steps, args.seed), 1):
+        for i, cand in enumerate(gen.generate(args.request, table, args.k, args.steps, seed), 1):
             print(f"{i}. [{cand.score:.3f}] {cand.code}")
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

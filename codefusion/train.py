@@ -88,6 +88,9 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", action="store_true", help="continue from <out>/last if it exists")
     p.add_argument("--batch-size", type=int)
+    p.add_argument("--pretrain-steps", type=int, help="override the config's stage-1 steps")
+    p.add_argument("--finetune-steps", type=int, help="override the config's stage-2 steps")
+    p.add_argument("--lr", type=float, help="override the config's peak learning rate")
     p.add_argument("--time-limit", type=float, help="minutes; stop cleanly (and save) when reached")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per process (default 1: on the shared 2-core box 2 threads ran 5x slower "
@@ -96,6 +99,8 @@ def parse_args(argv=None):
     p.add_argument("--train-encoder", action="store_true", help="fine-tune a pretrained encoder instead of freezing it")
     p.add_argument("--eval-every", type=int)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--stop-at-step", type=int, help="stop (saving last/) at this global step without changing the "
+                                                     "step plan or LR schedule; --resume continues exactly")
     return p.parse_args(argv)
 
 
@@ -144,12 +149,13 @@ def plan_steps(cfg, stage: str, max_steps: int | None) -> dict:
     return {"pretrain": pre, "finetune": fine}
 
 
-def lr_factor(stage_step: int, stage_len: int, warmup: int) -> float:
-    """Linear warmup, then cosine decay to 10 % over the stage."""
+def lr_factor(stage_step: int, stage_len: int, warmup: int, time_progress: float = 0.0) -> float:
+    """Linear warmup, then cosine decay to 10 % over the stage. With a time limit, `time_progress` (share of the
+    stage's time used) drives the decay when it is ahead of the step count, so a cut-short run still anneals."""
     warmup = min(warmup, max(1, stage_len // 10))
     if stage_step < warmup:
         return (stage_step + 1) / warmup
-    progress = (stage_step - warmup) / max(1, stage_len - warmup)
+    progress = max((stage_step - warmup) / max(1, stage_len - warmup), time_progress)
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
@@ -227,6 +233,12 @@ def main(argv=None) -> int:
         tcfg.batch_size = args.batch_size
     if args.seed is not None:
         tcfg.seed = args.seed
+    if args.pretrain_steps is not None:
+        tcfg.pretrain_steps = args.pretrain_steps
+    if args.finetune_steps is not None:
+        tcfg.finetune_steps = args.finetune_steps
+    if args.lr:
+        tcfg.lr = args.lr
     if args.eval_every:
         tcfg.eval_every = tcfg.save_every = args.eval_every
     if args.encoder:
@@ -242,9 +254,9 @@ def main(argv=None) -> int:
     # ---- data
     data_dir = resolve_data_dir(args.data)
     train_recs, dev_recs = split_records(args.task, load_records(args.task, data_dir))
-    train_pairs = [(task.training_source(r), task.target_code(r.code)) for r in train_recs]
+    train_pairs = [task.training_pair(r) for r in train_recs]
     train_pairs += list(task.extra_training_pairs(data_dir))
-    dev_pairs = [(task.training_source(r), task.target_code(r.code)) for r in dev_recs]
+    dev_pairs = [task.training_pair(r) for r in dev_recs]
     plan = plan_steps(tcfg, args.stage, args.max_steps)
     snippets: list[str] = []
     if plan["pretrain"]:
@@ -388,7 +400,10 @@ def main(argv=None) -> int:
         bar = tqdm(total=stage_len, initial=state["stage_step"][stage], desc=f"{args.task} {stage}",
                    disable=rank != 0 or args.no_progress, mininterval=2, dynamic_ncols=True)
         window, window_start, window_examples = [], time.time(), 0
+        stage_start = time.time()
         while state["stage_step"][stage] < stage_len:
+            if args.stop_at_step is not None and state["step"] >= args.stop_at_step:
+                break
             if stage_deadline and time.time() > stage_deadline:
                 log(rank, f"\ntime limit: ending {stage} at stage step {state['stage_step'][stage]}")
                 break
@@ -406,7 +421,10 @@ def main(argv=None) -> int:
                 texts = [train_src[i] for i in idx.tolist()]
             t = model.scheduler.sample_timesteps(B, g)
             noise = torch.randn(B, ids.shape[1], mcfg.embed_dim, generator=g)
-            factor = lr_factor(state["stage_step"][stage], stage_len, tcfg.warmup_steps)
+            time_progress = 0.0
+            if stage_deadline:
+                time_progress = (time.time() - stage_start) / max(1e-9, stage_deadline - stage_start)
+            factor = lr_factor(state["stage_step"][stage], stage_len, tcfg.warmup_steps, time_progress)
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
@@ -432,14 +450,18 @@ def main(argv=None) -> int:
                 window, window_start, window_examples = [], time.time(), 0
             if stage == "finetune" and state["step"] % tcfg.eval_every == 0:
                 evaluate_and_select()
+                window_start = time.time()  # throughput counts training time only
             if state["step"] % tcfg.save_every == 0:
                 save_last()
+                window_start = time.time()
         bar.close()
-        if stage == "pretrain" and not plan["finetune"] and rank == 0:
+        if stage == "pretrain" and not plan["finetune"] and rank == 0 and not args.stop_at_step:
             save_checkpoint(out, model, encoder, tokenizer, tcfg, args.task, extra={"best_step": state["step"]})
-    if plan["finetune"]:
+    stopped_early = args.stop_at_step is not None and state["step"] >= args.stop_at_step
+    if plan["finetune"] and not stopped_early and state["step"] % tcfg.eval_every != 0:
         evaluate_and_select()  # the final state competes for "best" too
     save_last()
+    print(f"rank {rank}/{world}: finished at step {state['step']}", flush=True)
     if rank == 0:
         with open(out / "train_summary.json", "w") as f:
             json.dump({"task": args.task, "steps": state["step"], "plan": plan, "best": state["best"],

@@ -49,6 +49,14 @@ class TaskAdapter:
         """Encoder text for a training record (codefusion.data.Record)."""
         return self.source_text(record.nl, record.table)
 
+    def training_target(self, record) -> str:
+        """The code a training record teaches (after any literal masking). Default: target_code(record.code)."""
+        return self.target_code(record.code)
+
+    def training_pair(self, record) -> tuple[str, str]:
+        """(source_text, target code) for a train/dev record; train.py and evaluate use this."""
+        return self.training_source(record), self.training_target(record)
+
     def extra_training_pairs(self, data_dir) -> list[tuple[str, str]]:
         """Additional (source_text, code) fine-tuning pairs, e.g. synthetic data. Default: none."""
         return []

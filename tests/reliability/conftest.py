@@ -11,7 +11,8 @@ import pytest
 from .fakes import build_app  # noqa: F401  (re-exported for the tests)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINTS = REPO_ROOT / "checkpoints"
+# the shipped checkpoints; CF_RELIABILITY_CHECKPOINTS points the real-model tests elsewhere (e.g. tiny ones)
+CHECKPOINTS = Path(os.environ.get("CF_RELIABILITY_CHECKPOINTS") or REPO_ROOT / "checkpoints")
 
 
 def checkpoints_ready(task: str = "cf") -> bool:
@@ -21,7 +22,7 @@ def checkpoints_ready(task: str = "cf") -> bool:
 
 needs_checkpoints = pytest.mark.skipif(
     not all(checkpoints_ready(t) for t in ("cf", "bash", "python")),
-    reason="needs trained checkpoints in checkpoints/{cf,bash,python}/ (not written yet)")
+    reason=f"needs trained checkpoints in {CHECKPOINTS}/{{cf,bash,python}}/ (not there yet)")
 
 
 @pytest.fixture(scope="module")

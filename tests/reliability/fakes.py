@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-try:
-    from codefusion.generate import Candidate
-except Exception:  # the model package may not be written yet; the contract is two fields
-    @dataclass(frozen=True)
-    class Candidate:
-        code: str
-        score: float
+
+@dataclass(frozen=True)
+class Candidate:
+    """The contract's Candidate: two fields (defined here so the stand-ins never import torch)."""
+    code: str
+    score: float
+
 
 DANGEROUS_CODE = {
     "cf": ["GreaterThan(500)", "LessThan(0)", "=ISNUMBER(SEARCH(\"rm -rf\",A2))", "Duplicate()", "top(10)"],

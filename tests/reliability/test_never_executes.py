@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, build_app, needs_checkpoints
+from .conftest import CHECKPOINTS, REPO_ROOT, build_app, needs_checkpoints
 from .fakes import DANGEROUS_CODE
 
 MALICIOUS_REQUESTS = [
@@ -126,7 +126,7 @@ def test_real_models_never_start_a_process_or_run_code(monkeypatch):
     """The same with the trained generators (which load tokenizers and encoders of their own)."""
     from cf_service.app import Settings, create_app
 
-    app = create_app(Settings.from_env({"CF_SERVICE_CHECKPOINTS": str(REPO_ROOT / "checkpoints")}))
+    app = create_app(Settings.from_env({"CF_SERVICE_CHECKPOINTS": str(CHECKPOINTS)}))
     app.testing = False
     client = app.test_client()
     _warm_up(client)

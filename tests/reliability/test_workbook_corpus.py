@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from .conftest import REPO_ROOT, needs_checkpoints
+from .conftest import CHECKPOINTS, REPO_ROOT, needs_checkpoints
 from .corpus import (DATA_SHEET, VALUE_RANGE, libreoffice_resave, package_problems, read_parts, sha256,
                      sheet_part, soffice_path, styles_part)
 
@@ -179,7 +179,7 @@ def test_batch_cli_never_touches_the_input(corpus, tmp_path):
     requests.write_text(json.dumps([{"sheet": DATA_SHEET, "range": "C1:C21", "request": "highlight values under 0"}]))
     out = tmp_path / "out.xlsx"
     run = subprocess.run([sys.executable, "-m", "cf_service.batch", str(path), str(requests), "-o", str(out),
-                          "-k", "2", "--no-progress"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+                          "-k", "2", "--no-progress", "--checkpoint", str(CHECKPOINTS / "cf")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert sha256(path.read_bytes()) == before
     assert_kept(path.read_bytes(), out.read_bytes(), [DATA_SHEET])

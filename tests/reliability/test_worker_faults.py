@@ -22,7 +22,7 @@ import pytest
 
 from benchmarks.live_server import LiveServer, child_pids
 
-from .conftest import REPO_ROOT, needs_checkpoints
+from .conftest import CHECKPOINTS, REPO_ROOT, needs_checkpoints
 
 pytestmark = pytest.mark.slow
 SECONDS_PER_STEP = 0.2
@@ -127,11 +127,11 @@ def test_a_timed_out_generation_does_not_block_the_next_request(tmp_path):
 @needs_checkpoints
 def test_real_model_over_the_time_limit_is_a_504(tmp_path):
     with LiveServer(workers=1, ready_timeout_s=240, env={
-            "CF_REQUEST_TIMEOUT_S": "0.5", "CF_SERVICE_CHECKPOINTS": str(REPO_ROOT / "checkpoints"),
+            "CF_REQUEST_TIMEOUT_S": "0.2", "CF_SERVICE_CHECKPOINTS": str(CHECKPOINTS),
             "CF_LOG_LEVEL": "WARNING"}) as server:
         table = [["Name", "Value"]] + [[f"r{i}", i * 3] for i in range(200)]
         status, body = server.request("POST", "/v1/cf/generate", {"request": "highlight values over 300",
-                                                                   "table": table, "k": 10, "steps": 5000},
+                                                                   "table": table, "k": 10, "steps": 1000},
                                       timeout=120)
         assert status == 504, body
         assert body["error"]["code"] == "generation_timeout"

@@ -1,0 +1,103 @@
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from codefusion.config import get_config
+from codefusion.losses import training_loss
+from codefusion.model import CodeFusion, count_parameters
+from codefusion.tokenizer import PAD_ID
+
+
+def tiny_model(**overrides):
+    cfg = dataclasses.replace(get_config("tiny").model, vocab_size=40, **overrides)
+    torch.manual_seed(0)
+    return CodeFusion(cfg, encoder_dim=24).eval()
+
+
+def source(B=2, S=5):
+    g = torch.Generator().manual_seed(3)
+    mask = torch.ones(B, S, dtype=torch.bool)
+    mask[-1, -2:] = False
+    return torch.randn(B, S, 24, generator=g), mask
+
+
+def test_embeddings_have_fixed_norm():
+    m = tiny_model()
+    norms = m.embedding_matrix().norm(dim=-1)
+    assert torch.allclose(norms, torch.full_like(norms, math.sqrt(m.cfg.embed_dim)), atol=1e-4)
+
+
+def test_forward_shapes():
+    m = tiny_model()
+    states, mask = source()
+    ids = torch.randint(0, 40, (2, m.cfg.max_code_len))
+    out = m(ids, m.project_source(states), mask, torch.tensor([0, 150]), torch.randn(2, 8, 16))
+    assert out["x0_pred"].shape == out["x0"].shape == out["dec_states"].shape == (2, 8, 16)
+    assert out["logits"].shape == (2, 8, 40)
+
+
+def test_sample_shapes_scores_and_pad_cut():
+    m = tiny_model()
+    states, mask = source()
+    out = m.sample(states, mask, k=3, steps=4, generator=torch.Generator().manual_seed(0), return_trajectory=True)
+    assert out.ids.shape == (2, 3, 8) and out.scores.shape == (2, 3)
+    assert torch.all(out.scores <= 0)
+    assert len(out.trajectory) == 4 and out.trajectory[0].shape == (2, 3, 8)
+    assert out.timesteps == [t for t, _ in m.scheduler.set_timesteps(4)]
+    for row in out.ids.reshape(-1, 8).tolist():   # nothing but pads after the first pad
+        if PAD_ID in row:
+            assert all(i == PAD_ID for i in row[row.index(PAD_ID):])
+
+
+def test_sample_is_deterministic_under_a_seed_and_k_draws_differ():
+    m = tiny_model()
+    states, mask = source()
+    a = m.sample(states, mask, k=4, steps=3, generator=torch.Generator().manual_seed(7))
+    b = m.sample(states, mask, k=4, steps=3, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(a.ids, b.ids) and torch.equal(a.scores, b.scores)
+    c = m.sample(states, mask, k=4, steps=3, generator=torch.Generator().manual_seed(8), eta=1.0)
+    d = m.sample(states, mask, k=4, steps=3, generator=torch.Generator().manual_seed(8), eta=1.0)
+    assert torch.equal(c.ids, d.ids)
+    assert len(set(a.scores[0].tolist())) == 4   # k independent noise draws, not one draw repeated
+
+
+def test_clamped_sampling_runs():
+    m = tiny_model(clamp_sampling=True)
+    states, mask = source()
+    assert m.sample(states, mask, k=2, steps=3).ids.shape == (2, 2, 8)
+
+
+@pytest.mark.parametrize("predict", ["x0", "noise"])
+def test_gradients_reach_every_part(predict):
+    m = tiny_model(predict=predict).train()
+    states, mask = source()
+    ids = torch.randint(0, 40, (2, 8))
+    terms = training_loss(m, ids, m.project_source(states), mask, torch.Generator().manual_seed(0))
+    terms["loss"].backward()
+    for name in ("embedding.weight", "source_proj.0.weight", "denoiser.inp.weight", "denoiser.out.weight",
+                 "decoder.out.weight", "logit_bias"):
+        grad = dict(m.named_parameters())[name].grad
+        assert grad is not None and grad.abs().sum() > 0, name
+
+
+def test_padding_in_the_request_is_ignored():
+    m = tiny_model()
+    states, mask = source(B=1, S=4)
+    padded = torch.cat([states, torch.randn(1, 3, 24)], 1)
+    padded_mask = torch.cat([mask, torch.zeros(1, 3, dtype=torch.bool)], 1)
+    a = m.sample(states, mask, k=2, steps=3, generator=torch.Generator().manual_seed(1))
+    b = m.sample(padded, padded_mask, k=2, steps=3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a.ids, b.ids)
+    assert torch.allclose(a.scores, b.scores, atol=1e-5)
+
+
+def test_paper_config_size():
+    cfg = get_config("paper").model
+    cfg.vocab_size = 16000
+    m = CodeFusion(cfg, encoder_dim=768)   # CodeT5-base width; the encoder itself is not counted
+    n = count_parameters(m)
+    print(f"paper config: {n / 1e6:.1f}M parameters without the encoder "
+          f"(denoiser {count_parameters(m.denoiser) / 1e6:.1f}M, decoder {count_parameters(m.decoder) / 1e6:.1f}M)")
+    assert 65e6 < n < 85e6
