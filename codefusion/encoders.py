@@ -11,8 +11,10 @@ pretrained encoder carries no trainable weights and need not be stored in checkp
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import threading
 from pathlib import Path
 
 import torch
@@ -44,6 +46,29 @@ def resolve_encoder_dir(ref: str) -> Path:
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"encoder {ref!r}: no config.json in {path}")
     return path
+
+
+def _load_pretrained(path: Path):
+    """(model, tokenizer, config) of a transformers encoder in a local directory."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    cfg = AutoConfig.from_pretrained(path, local_files_only=True)
+    if cfg.model_type in ("t5", "mt5", "umt5", "longt5"):
+        from transformers import T5EncoderModel
+        model = T5EncoderModel.from_pretrained(path, local_files_only=True)
+    else:
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+    return model, AutoTokenizer.from_pretrained(path, local_files_only=True), cfg
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_frozen(path: Path):
+    """One frozen copy per encoder directory per process: the cf, bash and python models of a service
+    worker all read requests with the same MiniLM, so they share its weights (about 90 MB) instead of
+    loading three. Only frozen encoders are shared; a trainable one gets its own copy."""
+    model, tokenizer, cfg = _load_pretrained(path)
+    model.requires_grad_(False)
+    model.eval()
+    return model, tokenizer, cfg, threading.Lock()
 
 
 class ScratchEncoder(nn.Module):
@@ -88,15 +113,12 @@ class RequestEncoder(nn.Module):
             self.hf_tokenizer = None
             self.hidden_size = scratch.hidden_size
         else:
-            from transformers import AutoConfig, AutoModel, AutoTokenizer
             path = resolve_encoder_dir(ref)
-            cfg = AutoConfig.from_pretrained(path, local_files_only=True)
-            if cfg.model_type in ("t5", "mt5", "umt5", "longt5"):
-                from transformers import T5EncoderModel
-                self.model = T5EncoderModel.from_pretrained(path, local_files_only=True)
+            if trainable:
+                self.model, self.hf_tokenizer, cfg = _load_pretrained(path)
+                self._tokenizer_lock = threading.Lock()
             else:
-                self.model = AutoModel.from_pretrained(path, local_files_only=True)
-            self.hf_tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                self.model, self.hf_tokenizer, cfg, self._tokenizer_lock = _shared_frozen(path)
             self.hidden_size = int(getattr(cfg, "hidden_size", None) or cfg.d_model)
         if not trainable:
             self.model.requires_grad_(False)
@@ -118,8 +140,11 @@ class RequestEncoder(nn.Module):
         """texts -> (states [B, S, H] float32, mask [B, S] bool, True at real tokens)."""
         if self.hf_tokenizer is None:
             return self.model(texts)
-        batch = self.hf_tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
-                                  max_length=self.max_len)
+        # A fast tokenizer changes its padding/truncation state per call and raises "Already borrowed"
+        # when two server threads call it at once: serialise the (cheap) tokenization step.
+        with self._tokenizer_lock:
+            batch = self.hf_tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
+                                      max_length=self.max_len)
         device = next(self.model.parameters()).device
         batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
         if self.trainable:

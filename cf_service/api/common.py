@@ -103,6 +103,11 @@ def require_text(body: dict, name: str, *, max_chars: int = MAX_REQUEST_CHARS, e
 def _text(name: str, value, max_chars: int) -> str:
     if not isinstance(value, str):
         raise field_error(name, f"must be a string, not {_json_type(value)}.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: valid JSON escapes, but no text a model can read
+        raise field_error(name, f"holds a character that is not valid Unicode text at position {exc.start}.",
+                          hint="Remove unpaired surrogate escapes such as \\ud800 from the text.") from None
     value = value.strip()
     if not value:
         raise field_error(name, "must not be empty.")

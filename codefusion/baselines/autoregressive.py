@@ -17,7 +17,7 @@ plan (stage 1 paragraph denoising + unconditional code, stage 2 pairs), the LR s
 draws and model selection (dev exact match, then dev loss). The network is sized from the task's
 CodeFusion config: same width, heads and feed-forward size, and its layers (denoiser + decoder)
 split into trainable encoder layers over the MiniLM states and causal decoder layers with
-cross-attention, about one third / two thirds (cf-small: 2 + 4 layers, 6.1M vs CodeFusion's 6.7M).
+cross-attention, about one third / two thirds (cf-small: 2 + 4 layers; `params` prints both counts).
 
 Training is teacher forcing: the decoder reads [BOS] + code and predicts code + [EOS]. Generation
 is beam search (k beams, the default) or sampling (k independent samples), batched over requests
@@ -469,6 +469,7 @@ def load_system(task: str, checkpoint=None, method: str = "beam", **decoding) ->
 # checkpoints: model.safetensors, config.json, tokenizer.json (+ encoder_tokenizer.json for a scratch encoder)
 
 ENCODER_PREFIX = "encoder."
+WEIGHTS_DTYPE = torch.float16
 
 
 @dataclass
@@ -483,18 +484,25 @@ class ARCheckpoint:
     meta: dict
 
 
+def _export(v: torch.Tensor) -> torch.Tensor:
+    v = v.detach().cpu()
+    return (v.to(WEIGHTS_DTYPE) if v.is_floating_point() else v).contiguous()
+
+
 def save_ar_checkpoint(directory, model: Seq2SeqTransformer, encoder: RequestEncoder, tokenizer: CodeTokenizer,
                        train_cfg: TrainConfig, task: str, extra: dict | None = None) -> Path:
+    """A checkpoint to serve, weights in float16 like codefusion.checkpoint's shipped ones (loading casts back)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors = {k: _export(v) for k, v in model.state_dict().items()}
     if encoder.trainable:       # a frozen pretrained encoder is stored as its reference only
-        tensors.update({ENCODER_PREFIX + k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()})
+        tensors.update({ENCODER_PREFIX + k: _export(v) for k, v in encoder.state_dict().items()})
     save_file(tensors, str(directory / "model.safetensors.tmp"))
     (directory / "model.safetensors.tmp").replace(directory / "model.safetensors")
     meta = {"kind": CHECKPOINT_KIND, "task": task, "model": dataclasses.asdict(model.cfg),
             "train": dataclasses.asdict(train_cfg), "encoder": encoder.ref, "encoder_dim": encoder.hidden_size,
-            "encoder_weights_saved": encoder.trainable, "parameters": count_parameters(model), **(extra or {})}
+            "encoder_weights_saved": encoder.trainable, "weights_dtype": str(WEIGHTS_DTYPE).removeprefix("torch."),
+            "parameters": count_parameters(model), **(extra or {})}
     (directory / "config.json.tmp").write_text(json.dumps(meta, indent=2))
     (directory / "config.json.tmp").replace(directory / "config.json")
     tokenizer.save(directory / "tokenizer.json")
@@ -518,7 +526,7 @@ def load_ar_checkpoint(directory) -> ARCheckpoint:
     scratch_tok = CodeTokenizer.load(directory / "encoder_tokenizer.json") if cfg.encoder == "scratch" else None
     encoder = build_encoder(cfg, scratch_tok, heads=cfg.n_heads, dropout=cfg.dropout)
     model = Seq2SeqTransformer(cfg, encoder.hidden_size)
-    tensors = load_file(str(directory / "model.safetensors"))
+    tensors = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(directory / "model.safetensors")).items()}
     model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(ENCODER_PREFIX)})
     if meta.get("encoder_weights_saved"):
         encoder.load_state_dict({k[len(ENCODER_PREFIX):]: v for k, v in tensors.items() if k.startswith(ENCODER_PREFIX)})
@@ -529,9 +537,8 @@ def load_ar_checkpoint(directory) -> ARCheckpoint:
 # training data: exactly what codefusion.train uses
 
 def record_pair(task: TaskAdapter, record) -> tuple[str, str]:
-    source = task.training_source(record)
-    target = task.training_target(record) if hasattr(task, "training_target") else task.target_code(record.code)
-    return source, target
+    """(source text, masked target) of a train/dev record, as codefusion.train builds it."""
+    return task.training_pair(record)
 
 
 def build_pairs(task_name: str, data_dir=None, tcfg: TrainConfig | None = None, pretrain: bool = True):
@@ -696,7 +703,7 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
             stage_deadline = start + (deadline - start) * stage_len / total_planned
         bar = tqdm(total=stage_len, desc=f"{task_name} AR {stage}", disable=not progress, mininterval=2,
                    dynamic_ncols=True)
-        window, window_start = [], time.time()
+        window, window_start, stage_start = [], time.time(), time.time()
         for stage_step in range(stage_len):
             if stage_deadline and time.time() > stage_deadline:
                 log(f"time limit: ending {stage} at stage step {stage_step}")
@@ -712,11 +719,16 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
                 idx = torch.randint(0, len(train_ids), (B,), generator=g)
                 ids = train_ids[idx]
                 texts = [train_src[i] for i in idx.tolist()]
-            factor = lr_factor(stage_step, stage_len, tcfg.warmup_steps)
+            time_progress = 0.0   # a run cut short by the time limit still anneals (as codefusion.train)
+            if stage_deadline:
+                time_progress = (time.time() - stage_start) / max(1e-9, stage_deadline - stage_start)
+            factor = lr_factor(stage_step, stage_len, tcfg.warmup_steps, time_progress)
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            # a frozen encoder fills its cache at full precision (as for the train/dev requests); bf16 is for training
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16 and cache is None):
                 states, mask = source_states(texts)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
                 loss = model.loss(states, mask, ids)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -734,6 +746,7 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
                 window, window_start = [], time.time()
             if stage == "finetune" and step % tcfg.eval_every == 0:
                 evaluate_and_select()
+                window_start = time.time()   # throughput counts training time only
         bar.close()
     if best["key"] is None or history[-1].get("stage") != "eval" or history[-1]["step"] != step:
         evaluate_and_select()      # the final state competes too

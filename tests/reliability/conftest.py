@@ -16,8 +16,9 @@ CHECKPOINTS = Path(os.environ.get("CF_RELIABILITY_CHECKPOINTS") or REPO_ROOT / "
 
 
 def checkpoints_ready(task: str = "cf") -> bool:
+    # a folder being trained into already holds tokenizer.json; a usable one has the weights too
     folder = CHECKPOINTS / task
-    return folder.is_dir() and any(folder.iterdir())
+    return all((folder / name).is_file() for name in ("model.safetensors", "config.json", "tokenizer.json"))
 
 
 needs_checkpoints = pytest.mark.skipif(

@@ -31,13 +31,6 @@ GENERATE = ["/v1/cf/generate", "/v1/bash/generate", "/v1/python/generate"]
 SMALL_UPLOAD_MB = 0.25
 
 
-def known_bug(what: str):
-    """A failing check for a bug reported to the code's owner: strict, so the fix turns it into
-    an XPASS failure that says to remove this marker."""
-    return pytest.mark.xfail(strict=True, reason=f"known bug, reported: {what}")
-
-
-
 @pytest.fixture(scope="module")
 def small_app():
     """The app with a small upload/table limit, so limit tests send little data."""
@@ -462,15 +455,10 @@ def real_client():
     return app.test_client()
 
 
-SURROGATE_BUG = known_bug("a lone surrogate in 'request' reaches the HF tokenizer, which raises TypeError -> 500 "
-                          "on /v1/bash|python/generate (fix: require_text in cf_service/api/common.py should "
-                          "refuse text that is not encodable as UTF-8 with 400 invalid_field)")
-
-
 @pytest.mark.slow
 @needs_checkpoints
 @pytest.mark.parametrize("path,text", [
-    pytest.param(path, text, marks=[SURROGATE_BUG] if text.startswith("\ud800") and "cf" not in path else [])
+    (path, text)
     for path in GENERATE
     for text in ["\ud800 highlight", "nul \x00 byte", "\u202e rtl \ufeff bom", "😀" * 50, "x" * 2000,
                  "中文 高亮 小于 500"]])
@@ -503,9 +491,6 @@ def test_gunicorn_refusals_of_oversized_headers_are_4xx(live):
 
 
 @pytest.mark.slow
-@known_bug("a stream request the app accepts (<= 2000 characters) can exceed gunicorn's 8190-byte request line "
-           "once URL-encoded (1,000 CJK characters = 9,000 bytes): gunicorn answers 414 as HTML, not the JSON "
-           "error contract (gunicorn.conf.py limit_request_line / stream.py takes the request in the query)")
 def test_a_stream_request_the_app_accepts_is_not_refused_by_gunicorn(live):
     from urllib.parse import quote
     status, body = live.request("GET", "/v1/bash/stream?steps=1&request=" + quote("列出大文件" * 200), timeout=30)
