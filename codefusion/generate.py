@@ -38,8 +38,19 @@ def default_checkpoint_dir(task: str) -> Path:
 
 
 class Generator:
-    def __init__(self, checkpoint_dir, task: str | None = None):
+    """Sampling settings: `eta` > 0 makes each DDIM step stochastic, and `oversample` draws
+    k * oversample noise samples of which the task adapter keeps the k best distinct ones; both buy
+    diversity among the k candidates. Defaults come from the checkpoint's config.json "sampling"
+    section (written when the shipped model was tuned), else eta 0 and oversample 1."""
+
+    def __init__(self, checkpoint_dir, task: str | None = None, eta: float | None = None,
+                 oversample: int | None = None):
         ck = load_checkpoint(checkpoint_dir)
+        sampling = ck.meta.get("sampling", {})
+        self.eta = float(sampling.get("eta", 0.0) if eta is None else eta)
+        self.oversample = int(sampling.get("oversample", 1) if oversample is None else oversample)
+        if self.eta < 0 or self.oversample < 1:
+            raise ValueError(f"eta must be >= 0 and oversample >= 1, got eta={self.eta}, oversample={self.oversample}")
         self.checkpoint_dir = Path(checkpoint_dir)
         self.task_name = task or ck.task
         if task and ck.task and task != ck.task:
@@ -71,14 +82,14 @@ class Generator:
         self._check(request, k, steps)
         source = self.task.source_text(request, table)
         states, mask = self.encoder([source])
-        return self.model.sample(states, mask, k=int(k), steps=steps, generator=self._rng(seed),
-                                 return_trajectory=trajectory)
+        return self.model.sample(states, mask, k=int(k) * self.oversample, steps=steps, generator=self._rng(seed),
+                                 eta=self.eta, return_trajectory=trajectory)
 
     def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
         out = self._sample(request, table, k, steps, seed, trajectory=False)
         codes = self.tokenizer.decode_batch(out.ids[0])
-        return self.task.postprocess(codes, out.scores[0].tolist(), request, table)
+        return self.task.postprocess(codes, out.scores[0].tolist(), request, table)[:int(k)]
 
     def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.
@@ -88,10 +99,11 @@ class Generator:
             yield {"step": i, "t": int(t), "codes": self.tokenizer.decode_batch(ids[0])}
 
 
-def load_generator(task: str, checkpoint=None) -> Generator:
+def load_generator(task: str, checkpoint=None, **sampling) -> Generator:
+    """`sampling`: eta / oversample overrides (see Generator)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
-    return Generator(checkpoint or default_checkpoint_dir(task), task)
+    return Generator(checkpoint or default_checkpoint_dir(task), task, **sampling)
 
 
 def _read_table(path):
