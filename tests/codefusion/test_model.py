@@ -69,6 +69,32 @@ def test_clamped_sampling_runs():
     assert m.sample(states, mask, k=2, steps=3).ids.shape == (2, 2, 8)
 
 
+def test_x0_projections_land_on_the_embeddings_manifold():
+    m = tiny_model().eval()
+    states, mask = source()
+    memory = m.project_source(states)
+    x0 = torch.randn(2, 8, m.cfg.embed_dim) * 0.1          # a blurred estimate, far shorter than any embedding
+    emb = m.embedding_matrix()
+    sphere = m.project_x0(x0, memory, mask, "sphere")
+    assert torch.allclose(sphere.norm(dim=-1), torch.full((2, 8), emb.norm(dim=-1)[0].item()), atol=1e-4)
+    clamped = m.project_x0(x0, memory, mask, "clamp")
+    assert all(any(torch.allclose(v, e) for e in emb) for v in clamped.reshape(-1, emb.shape[1]))
+    soft = m.project_x0(x0, memory, mask, "soft")
+    assert (soft.norm(dim=-1) <= emb.norm(dim=-1).max() + 1e-4).all()   # a convex combination of embeddings
+    assert torch.equal(m.project_x0(x0, memory, mask, "none"), x0)
+    with pytest.raises(ValueError, match="unknown x0 projection"):
+        m.project_x0(x0, memory, mask, "bogus")
+
+
+@pytest.mark.parametrize("projection", ["none", "clamp", "sphere", "soft"])
+def test_sampling_with_each_projection_is_seeded(projection):
+    m = tiny_model().eval()
+    states, mask = source()
+    a = m.sample(states, mask, k=3, steps=4, generator=torch.Generator().manual_seed(1), projection=projection)
+    b = m.sample(states, mask, k=3, steps=4, generator=torch.Generator().manual_seed(1), projection=projection)
+    assert a.ids.shape == (2, 3, 8) and torch.equal(a.ids, b.ids)
+
+
 @pytest.mark.parametrize("predict", ["x0", "noise"])
 def test_gradients_reach_every_part(predict):
     m = tiny_model(predict=predict).train()
