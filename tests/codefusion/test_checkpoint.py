@@ -32,15 +32,27 @@ def _sample(model, encoder, text="make it 12"):
         return model.sample(states, mask, k=3, steps=4, generator=torch.Generator().manual_seed(0))
 
 
-def test_save_load_gives_identical_outputs(tmp_path):
+def test_resume_checkpoint_gives_identical_outputs(tmp_path):
     named, model, encoder, tok = _build()
-    save_checkpoint(tmp_path, model, encoder, tok, named.train, "bash")
+    save_checkpoint(tmp_path, model, encoder, tok, named.train, "bash", train_state={"step": 3})
     ck = load_checkpoint(tmp_path)
     assert ck.task == "bash" and ck.model_cfg == model.cfg
     a, b = _sample(model, encoder), _sample(ck.model, ck.encoder)
     assert torch.equal(a.ids, b.ids) and torch.equal(a.scores, b.scores)
     meta = json.loads((tmp_path / "config.json").read_text())
-    assert meta["encoder"] == "scratch" and meta["encoder_weights_saved"]
+    assert meta["encoder"] == "scratch" and meta["encoder_weights_saved"] and meta["weights_dtype"] == "float32"
+
+
+def test_exported_checkpoint_stores_float16_and_loads_close(tmp_path):
+    named, model, encoder, tok = _build()
+    save_checkpoint(tmp_path, model, encoder, tok, named.train, "bash")   # no train state: a model to ship
+    tensors = load_file(str(tmp_path / "model.safetensors"))
+    assert {v.dtype for v in tensors.values() if v.is_floating_point()} == {torch.float16}
+    ck = load_checkpoint(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["weights_dtype"] == "float16"
+    for name, value in model.state_dict().items():
+        loaded = ck.model.state_dict()[name]
+        assert loaded.dtype == value.dtype and torch.allclose(loaded, value, rtol=1e-3, atol=1e-3), name
 
 
 def test_frozen_package_encoder_is_stored_by_reference(tmp_path):
