@@ -41,14 +41,15 @@ class Generator:
     """Sampling settings: `eta` > 0 makes each DDIM step stochastic, and `oversample` draws
     k * oversample noise samples of which the task adapter keeps the k best distinct ones; both buy
     diversity among the k candidates. `projection` overrides the model's x0_projection (model.py). Defaults come from the checkpoint's config.json "sampling"
-    section (written when the shipped model was tuned), else eta 0 and oversample 1."""
+    section if it has one, else eta 0 and the model config's sampling_oversample."""
 
     def __init__(self, checkpoint_dir, task: str | None = None, eta: float | None = None,
                  oversample: int | None = None, projection: str | None = None):
         ck = load_checkpoint(checkpoint_dir)
         sampling = ck.meta.get("sampling", {})
         self.eta = float(sampling.get("eta", 0.0) if eta is None else eta)
-        self.oversample = int(sampling.get("oversample", 1) if oversample is None else oversample)
+        self.oversample = int(sampling.get("oversample", getattr(ck.model_cfg, "sampling_oversample", 1))
+                              if oversample is None else oversample)
         self.projection = projection or sampling.get("projection") or None   # None: the model config's x0_projection
         if self.eta < 0 or self.oversample < 1:
             raise ValueError(f"eta must be >= 0 and oversample >= 1, got eta={self.eta}, oversample={self.oversample}")
