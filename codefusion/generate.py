@@ -98,7 +98,8 @@ class Generator:
         (The whole trajectory is computed first; frames are then yielded in order.)"""
         out = self._sample(request, table, k, steps, seed, trajectory=True)
         for i, (t, ids) in enumerate(zip(out.timesteps, out.trajectory)):
-            yield {"step": i, "t": int(t), "codes": self.tokenizer.decode_batch(ids[0])}
+            codes = self.tokenizer.decode_batch(ids[0][:int(k)])   # the first k draws; oversampled ones stay hidden
+            yield {"step": i, "t": int(t), "codes": self.task.display_codes(codes, request, table)}
 
 
 def load_generator(task: str, checkpoint=None, **sampling) -> Generator:

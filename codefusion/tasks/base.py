@@ -33,6 +33,10 @@ class TaskAdapter:
         """Form used to compare a generated code with the reference (dev exact match, dedup)."""
         return " ".join(code.split())
 
+    def display_codes(self, codes: list[str], request: str = "", table=None) -> list[str]:
+        """Codes as a person should see them mid-sampling (the denoising stream). Default: as decoded."""
+        return list(codes)
+
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
         """Raw decoded codes + scores -> candidates best first, deduplicated (by normalized form), empties dropped."""
         best: dict[str, Candidate] = {}

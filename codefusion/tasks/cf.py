@@ -31,6 +31,7 @@ import re
 from collections import Counter
 from datetime import date, datetime
 
+from cf_service.rules.ast import CATALOGUE, Text, canonical_name, iter_conditions
 from cf_service.rules.errors import RuleError
 from cf_service.rules.executor import execute
 from cf_service.rules.parser import parse
@@ -292,6 +293,13 @@ class CFTask(TaskAdapter):
         return pairs
 
     # -- generation side
+    def display_codes(self, codes: list[str], request: str = "", table=None) -> list[str]:
+        """Mid-sampling codes with the request's literals put back, valid or not (placeholders a
+        request does not fill stay visible)."""
+        parsed_table = _safe_table(table)
+        _, masked = self.encode(request, as_table(parsed_table) if parsed_table is not None else None)
+        return [restore(code, masked) for code in codes]
+
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
@@ -321,9 +329,12 @@ class CFTask(TaskAdapter):
             if PLACEHOLDER.search(attempt):
                 continue                                            # a slot the request does not have
             try:
-                return to_canonical(parse(attempt))
+                rule = parse(attempt)
             except (RuleError, ValueError, TypeError, RecursionError):
                 continue
+            if _nonsense_literal(rule):
+                return None
+            return to_canonical(rule)
         return None
 
     def rank(self, valid: list[tuple[str, float]], table: Table | None) -> list[Candidate]:
@@ -356,6 +367,24 @@ class CFTask(TaskAdapter):
 
 def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
+
+
+def _nonsense_literal(rule) -> bool:
+    """A rule the grammar accepts but no person meant, decoding debris: a broken column reference
+    (`GreaterThan(c[])`), or a comparison with a rule name (`LessThan(LessThan)`). Text rules keep
+    such words: `TextContains(Error)` is a real request."""
+    for cond in iter_conditions(rule):
+        for arg in cond.args:
+            if not isinstance(arg, Text):
+                continue
+            if _BROKEN_COLUMN.match(arg.value):
+                return True
+            if CATALOGUE[cond.name].family == "compare" and canonical_name(arg.value):
+                return True
+    return False
+
+
+_BROKEN_COLUMN = re.compile(r"^c\s*\[[^\]]*\]?$", re.IGNORECASE)
 
 
 def _safe_table(table):

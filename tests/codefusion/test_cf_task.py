@@ -126,3 +126,17 @@ def test_extra_training_pairs_use_train_split_only(tmp_path):
     assert all(target == "GreaterThan(<NUM0>)" for _, target in real)
     assert {s.split()[3] for s, _ in real} == {tag(i) for i in train_ids}       # no dev record
     assert len(pairs) - len(real) == 20
+
+
+def test_decoding_debris_is_dropped_but_real_text_rules_stay():
+    task = get_task("cf")
+    ranked = task.postprocess(["LessThan(c[])", "LessThan(LessThan)", "TextContains(Error)", "LessThan(<NUM0>)"],
+                              [-0.1, -0.2, -0.3, -0.4], "highlight values below 500 or containing Error")
+    rules = [c.code for c in ranked]
+    assert "TextContains(Error)" in rules and "LessThan(500)" in rules
+    assert not any("c[]" in r or r == "LessThan(LessThan)" for r in rules)
+
+
+def test_stream_frames_show_the_requests_literals():
+    assert get_task("cf").display_codes(["LessThan(<NUM0>)", "junk("], "highlight values below 500") == \
+        ["LessThan(500)", "junk("]
