@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Dev-split figures for the README (run from the repo root).
+# The README's result tables, reproduced: dev-split figures of CodeFusion and both baselines for every task,
+# the CF sampling-steps curve, and the CF "novel phrasing" slice (synthetic requests in phrasings the
+# training data generator never used). Run from the repo root after training; writes runs/eval/*.json.
 set -u
 export HF_HUB_OFFLINE=1
 D=${CODEFUSION_DATA:-../shared/data}/codefusion/train
-ev() { .venv/bin/python -m codefusion.evaluate --no-progress -k 5 --split dev "$@" 2>&1 | grep -v "Loading weights"; }
-ev --task cf --data $D/cf_train.json --system retrieval --json runs/eval/cf_retrieval.json
-.venv/bin/python -m benchmarks.steps_curve --task cf --steps 1 2 4 8 16 --json runs/eval/cf_steps.json --plot docs/img/steps_curve.png 2>&1 | grep -v "Loading weights"
+mkdir -p runs/eval
+ev() { .venv/bin/python -m codefusion.evaluate --no-progress -k 5 "$@" 2>&1 | grep -v "Loading weights"; }
+for system in codefusion retrieval autoregressive; do
+  ev --task cf --data $D/cf_train.json --split dev --system $system --json runs/eval/cf_$system.json
+done
+.venv/bin/python -m benchmarks.steps_curve --task cf --steps 1 2 4 8 16 --json runs/eval/cf_steps.json --plot docs/img/steps_curve.png
+.venv/bin/python -m codefusion.cfgen --n 200 --seed 7 --split novel --format benchmark --out runs/eval/cf_novel.json
+for system in codefusion retrieval autoregressive; do
+  ev --task cf --data runs/eval/cf_novel.json --split test --system $system --json runs/eval/cf_novel_$system.json
+done
 for t in bash python; do
-  ev --task $t --data $D/${t}_train.json --json runs/eval/${t}_codefusion.json
-  ev --task $t --data $D/${t}_train.json --system retrieval --json runs/eval/${t}_retrieval.json
+  for system in codefusion retrieval; do
+    ev --task $t --data $D/${t}_train.json --split dev --system $system --json runs/eval/${t}_$system.json
+  done
 done

@@ -109,9 +109,9 @@ def test_generation_over_http_with_the_shipped_model(server):
     assert all(c["valid"] and c["preview"] is not None for c in body["candidates"])
     status, body, _ = call(base + "/v1/bash/generate", {"request": "list files by size", "k": 2, "seed": 0})
     assert status == 200 and body["candidates"]
-    status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0")
+    status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0&steps=4")
     assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
-    assert text.count("event: step") >= 2 and "event: result" in text
+    assert text.count("event: step") == 4 and "event: result" in text      # one frame per sampling step
 
 
 def test_sigterm_stops_gracefully(server):

@@ -56,11 +56,11 @@ def test_cf_generate_returns_valid_previewed_rules(model_app):
 def test_cf_stream_shows_every_step_then_the_result(model_app):
     checkpoint_or_skip("cf")
     response = model_app.test_client().get("/v1/cf/stream", query_string={
-        "request": "top 3 sales", "k": 2, "seed": 1, "table": json.dumps(SAMPLE_TABLE)})
+        "request": "top 3 sales", "k": 2, "seed": 1, "steps": 3, "table": json.dumps(SAMPLE_TABLE)})
     assert response.status_code == 200
     events = parse_sse(response.get_data(as_text=True))
     kinds = [kind for kind, _ in events]
-    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") >= 2, kinds
+    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") == 3, kinds
     steps = [data for kind, data in events if kind == "step"]
     assert [s["step"] for s in steps] == list(range(len(steps)))
     assert all(len(s["codes"]) == 2 for s in steps)
