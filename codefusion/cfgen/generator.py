@@ -593,17 +593,24 @@ def _visual(b: _Builder, rows, specs, headers):
     return rule, _finish(b, _fill(frame, thing=thing, target=target)), columns, "visual"
 
 
-def _and_range(b: _Builder, rows, specs, headers):
-    rng = b.rng
-    col = _pick_column(rng, specs, "number")
+def _number_pair(b: _Builder, rows, specs, bands):
+    """A numeric column and two thresholds drawn from its values, the first in band[0], the second
+    in band[1] (quantile ranges), each as (surface text for the request, rule literal)."""
+    col = _pick_column(b.rng, specs, "number")
     numbers = _numbers_of(rows, col)
     if len(numbers) < 4:
         raise Draw("too few numbers")
     percent = _is_percent_column(rows, col)
-    (s1, r1), (s2, r2) = (_number_surface(_threshold(rng, numbers, lo, hi), rng, percent=percent)
-                          for lo, hi in ((0.05, 0.45), (0.55, 0.95)))
+    (s1, r1), (s2, r2) = (_number_surface(_threshold(b.rng, numbers, lo, hi), b.rng, percent=percent)
+                          for lo, hi in bands)
     if float(r1.rstrip("%")) >= float(r2.rstrip("%")):
         raise Draw("empty interval")
+    return col, (s1, r1), (s2, r2)
+
+
+def _and_range(b: _Builder, rows, specs, headers):
+    rng = b.rng
+    col, (s1, r1), (s2, r2) = _number_pair(b, rows, specs, ((0.05, 0.45), (0.55, 0.95)))
     low = rng.choice([("GreaterThanEqual", ("greater than or equal to {a}", "at least {a}", "{a} or more")),
                       ("GreaterThan", ("greater than {a}", "above {a}", "over {a}", "more than {a}"))])
     high = rng.choice([("LessThan", ("less than {b}", "below {b}", "under {b}")),
@@ -619,16 +626,7 @@ def _and_range(b: _Builder, rows, specs, headers):
 
 
 def _or_outside(b: _Builder, rows, specs, headers):
-    rng = b.rng
-    col = _pick_column(rng, specs, "number")
-    numbers = _numbers_of(rows, col)
-    if len(numbers) < 4:
-        raise Draw("too few numbers")
-    percent = _is_percent_column(rows, col)
-    (s1, r1), (s2, r2) = (_number_surface(_threshold(rng, numbers, lo, hi), rng, percent=percent)
-                          for lo, hi in ((0.1, 0.4), (0.6, 0.9)))
-    if float(r1.rstrip("%")) >= float(r2.rstrip("%")):
-        raise Draw("empty interval")
+    col, (s1, r1), (s2, r2) = _number_pair(b, rows, specs, ((0.1, 0.4), (0.6, 0.9)))
     a, bb = b.slot("a", s1), b.slot("b", s2)
     phrase = _fill(b.pick(("either less than {a} or greater than {b}", "below {a} or above {b}",
                            "under {a} or over {b}", "less than {a} or more than {b}",
