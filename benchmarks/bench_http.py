@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.live_server import LiveServer, percentile, send, write_json  # noqa: E402
+from benchmarks.live_server import LiveServer, add_server_options, percentile, send, write_json  # noqa: E402
 from benchmarks.workload import sales_table  # noqa: E402
 
 
@@ -69,11 +69,7 @@ def main(argv=None) -> int:
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--steps", type=int, default=None, help="sampling steps (default: the checkpoint's)")
     p.add_argument("--timeout", type=float, default=300, help="client timeout per request, seconds")
-    p.add_argument("--app", default="cf_service:app",
-                   help="WSGI app to serve; tests.reliability.slow_app:app serves stand-in generators "
-                        "(with CF_FAKE_SECONDS_PER_STEP=0: the service's own overhead, no model)")
-    p.add_argument("--checkpoints", default=None,
-                   help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
+    add_server_options(p)
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
 

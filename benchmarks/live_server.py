@@ -204,6 +204,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def add_server_options(parser) -> None:
+    """The options every script that starts its own gunicorn shares: which app, which models."""
+    parser.add_argument("--app", default="cf_service:app",
+                        help="WSGI app to serve; tests.reliability.slow_app:app serves stand-in generators "
+                             "(with CF_FAKE_SECONDS_PER_STEP=0: the service's own overhead, no model)")
+    parser.add_argument("--checkpoints", default=None,
+                        help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
+
+
 def write_json(path: str | None, figures: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(figures, indent=2) + "\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.live_server import LiveServer, percentile, rss_kib, send, write_json  # noqa: E402
+from benchmarks.live_server import LiveServer, add_server_options, percentile, rss_kib, send, write_json  # noqa: E402
 from benchmarks.workload import mixed_requests  # noqa: E402
 
 
@@ -28,11 +28,7 @@ def main(argv=None) -> int:
     p.add_argument("--sample-every", type=float, default=10.0, help="seconds between memory samples")
     p.add_argument("--timeout", type=float, default=120.0, help="client timeout per request, seconds")
     p.add_argument("--max-requests", type=int, default=1_000_000, help="stop after this many requests")
-    p.add_argument("--app", default="cf_service:app",
-                   help="WSGI app to serve; tests.reliability.slow_app:app serves stand-in generators "
-                        "(with CF_FAKE_SECONDS_PER_STEP=0: the service's own overhead, no model)")
-    p.add_argument("--checkpoints", default=None,
-                   help="folder holding cf/, bash/, python/ (default: the shipped checkpoints/)")
+    add_server_options(p)
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
 
