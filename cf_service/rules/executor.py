@@ -303,14 +303,7 @@ def _rank_rule(cond, values, today):
         return [None if not is_number(v) else False for v in values]
     count = max(1, math.floor(len(numbers) * n / 100)) if percent else int(n)
     cutoff = numbers[min(count, len(numbers)) - 1]
-    out = []
-    for v in values:
-        if not is_number(v):
-            out.append(None)
-        else:
-            x = float(to_serial(v))
-            out.append(x >= cutoff if top else x <= cutoff)
-    return out
+    return _each_number(values, (lambda x: x >= cutoff) if top else (lambda x: x <= cutoff))
 
 
 def _average_rule(cond, values, today):
@@ -318,15 +311,13 @@ def _average_rule(cond, values, today):
     if not numbers:
         return [None] * len(values)
     mean = math.fsum(numbers) / len(numbers)
-    above = cond.name == "aboveAverage"
-    out = []
-    for v in values:
-        if not is_number(v):
-            out.append(None)
-        else:
-            x = float(to_serial(v))
-            out.append(x > mean if above else x < mean)
-    return out
+    return _each_number(values, (lambda x: x > mean) if cond.name == "aboveAverage" else (lambda x: x < mean))
+
+
+def _each_number(values, test) -> list:
+    """test(x) for each numeric value (dates as serials); None where a value is not a number, since
+    rank and average rules do not apply there."""
+    return [test(float(to_serial(v))) if is_number(v) else None for v in values]
 
 
 def _set_key(value):
