@@ -39,9 +39,14 @@ _ADDRESS = re.compile(r"^(?:(?:'[^']+'|[^!]+)!)?\$?([A-Za-z]{1,3})\$?(\d{1,7})(?
 
 @dataclass(frozen=True)
 class Placed:
-    """A table and the sheet range its data occupies (header excluded)."""
+    """A table and the sheet range its data occupies (header excluded).
+
+    `at_a1` is the same table with its header at A1, which is how the model reads the JSON rows:
+    the origin changes which cells a formula rule's references name, so the model's own ranking
+    of candidates must not see the caller's address."""
     table: Table | None
     data_range: str
+    at_a1: Table | None = None
 
 
 def place_table(rows: list[list] | None, address: str | None = None) -> Placed:
@@ -49,11 +54,11 @@ def place_table(rows: list[list] | None, address: str | None = None) -> Placed:
     header included, e.g. "Sheet1!C5:F20" from Office.js)."""
     if rows is None:
         return Placed(None, _data_range_without_table(address))
-    table = table_from_json(rows)
+    at_a1 = table = table_from_json(rows)
     if address:
         row, col = _top_left(address)
-        table = replace(table, origin=(row, col))
-    return Placed(table, table.data_range() or table.address(0, 0))
+        table = replace(at_a1, origin=(row, col))      # shares the converted rows
+    return Placed(table, table.data_range() or table.address(0, 0), at_a1)
 
 
 def _top_left(address: str) -> tuple[int, int]:
@@ -142,12 +147,15 @@ def _merge_key(candidate: dict) -> str:
     return "cells:" + json.dumps([preview["cells"], preview["visual"]], sort_keys=True, default=str)
 
 
-def generate_cf(generator, request: str, rows: list[list] | None, *, k: int, steps: int | None = None,
-                seed: int | None = None, address: str | None = None, style: Style | None = None) -> dict:
-    """The full CF pipeline for one request: the JSON body of POST /v1/cf/generate."""
-    placed = place_table(rows, address)            # table errors surface before the model runs
+def generate_cf(generator, request: str, placed: Placed, *, k: int, steps: int | None = None,
+                seed: int | None = None, style: Style | None = None) -> dict:
+    """The full CF pipeline for one request: the JSON body of POST /v1/cf/generate.
+
+    `placed` is `place_table(rows, address)`, built by the caller before any model time is spent
+    (a bad table is a 422 then). The model gets the converted Table rather than the JSON rows, so
+    a request converts its table once (a 1,000-row table costs tens of milliseconds each time)."""
     style = style or style_from_request(request)
-    raw = generator.generate(request, table=rows, k=k, steps=steps, seed=seed)
+    raw = generator.generate(request, table=placed.at_a1, k=k, steps=steps, seed=seed)
     candidates, rejected = rank_candidates([(c.code, c.score) for c in raw], placed, style)
     return finish(candidates, rejected, placed, style)
 

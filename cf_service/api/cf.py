@@ -52,11 +52,11 @@ def generate():
     options = generation_options(body)
     address = optional_address(body)
     style = parse_style(body.get("style"))
-    pipeline.place_table(rows, address)   # a bad table is a 422 before any model time is spent
+    placed = pipeline.place_table(rows, address)   # a bad table is a 422 before any model time is spent
     generator = current_app.extensions["cf_models"].get("cf")
 
     def work():
-        return pipeline.generate_cf(generator, text, rows, address=address, style=style, **options)
+        return pipeline.generate_cf(generator, text, placed, style=style, **options)
 
     return jsonify(run_with_timeout(work))
 

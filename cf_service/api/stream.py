@@ -63,6 +63,7 @@ def stream(task: str):
     address = optional_address(body) if task == "cf" else None
     style = parse_style(body.get("style")) if task == "cf" else None
     placed = pipeline.place_table(rows, address) if task == "cf" else None
+    table = placed.at_a1 if placed is not None else None   # converted once, not once per frame
     generator = current_app.extensions["cf_models"].get(task)
     timeout = settings().request_timeout_s
     executor = current_app.extensions["cf_executor"]
@@ -72,12 +73,12 @@ def stream(task: str):
         yield sse("start", {"task": task, "request": text, "k": options["k"], "steps": options["steps"]})
         try:
             last = None
-            frames = frames_until(deadline, executor, lambda: generator.stream(text, table=rows, **options))
+            frames = frames_until(deadline, executor, lambda: generator.stream(text, table=table, **options))
             for frame in frames:
                 last = frame
                 yield sse("step", {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])})
             # ranking may need a pass of its own: it gets what is left of the budget
-            future = executor.submit(_final, task, generator, text, rows, placed, style, last, options)
+            future = executor.submit(_final, task, generator, text, table, placed, style, last, options)
             yield sse("result", future.result(timeout=max(0.0, deadline - time.monotonic())))
         except FutureTimeout:
             yield _timeout_event(timeout)
@@ -134,13 +135,13 @@ def _timeout_event(timeout: float) -> str:
                                    "hint": "Ask for fewer candidates (k) or steps, or raise CF_REQUEST_TIMEOUT_S."}})
 
 
-def _final(task, generator, text, rows, placed, style, last_frame, options) -> dict:
+def _final(task, generator, text, table, placed, style, last_frame, options) -> dict:
     """The ranked candidates at the end of the stream. A generator whose last frame carries its
     ranked `candidates` saves a second pass; otherwise its `generate` is asked with the same seed."""
     if last_frame and last_frame.get("candidates") is not None:
         candidates = last_frame["candidates"]
     else:
-        candidates = generator.generate(text, table=rows, **options)
+        candidates = generator.generate(text, table=table, **options)
     if task != "cf":
         return {"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]}
     style = style or pipeline.style_from_request(text)

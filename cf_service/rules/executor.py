@@ -81,7 +81,7 @@ from datetime import date, datetime, timedelta
 from .ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text, iter_conditions
 from .errors import TableError, UnsupportedRuleError
 from .formula import formula_matches, wildcard_regex
-from .table import Table, as_text, compare, is_error, is_number, to_serial
+from .table import Table, as_text, compare, comparer, is_error, is_number, to_serial
 
 DEFAULT_TOP_N = 10
 
@@ -118,7 +118,7 @@ def execute(rule, table: Table, *, today: date | None = None,
     leaf_columns = {c.column for c in iter_conditions(rule) if CATALOGUE[c.name].family != "logic"}
     if leaf_columns == {None}:   # cell rule: one range of cells, tested one by one
         positions = [(r, c) for r in range(table.n_rows) for c in selected]
-        values = [table.value(r, c) for r, c in positions]
+        values = [row[c] for row in table.rows for c in selected]      # the same row-major order
         results = _evaluate(rule, lambda column: values, today)
         return Execution([table.address(r, c) for (r, c), hit in zip(positions, results) if hit is True])
     if None in leaf_columns:
@@ -247,10 +247,11 @@ _COMPARE = {
 def _compare_rule(cond, values, today):
     bounds = [_literal_value(cond, a) for a in cond.args]
     if cond.name in _COMPARE:
-        test = _COMPARE[cond.name]
-        return [None if is_error(v) else test(compare(v, bounds[0])) for v in values]
+        test, against = _COMPARE[cond.name], comparer(bounds[0])
+        return [None if is_error(v) else test(against(v)) for v in values]
     low, high = sorted(bounds, key=_SortKey)
-    inside = [None if is_error(v) else compare(v, low) >= 0 and compare(v, high) <= 0 for v in values]
+    against_low, against_high = comparer(low), comparer(high)
+    inside = [None if is_error(v) else against_low(v) >= 0 and against_high(v) <= 0 for v in values]
     return inside if cond.name == "Between" else [None if r is None else not r for r in inside]
 
 

@@ -50,6 +50,7 @@ import bisect
 import math
 import re
 from datetime import date
+from functools import lru_cache
 
 from lark import Tree
 
@@ -485,7 +486,7 @@ class _Context:
         return self._find(wildcard_regex(self.text(find)), within, start)
 
     def fn_FIND(self, find, within, start=None):
-        return self._find(re.compile(re.escape(self.text(find))), within, start)
+        return self._find(_literal_regex(self.text(find)), within, start)
 
     def _find(self, pattern, within, start):
         text = self.text(within)
@@ -512,6 +513,7 @@ class _Context:
         return to_number(value)
 
 
+@lru_cache(maxsize=1024)   # SEARCH and COUNTIF ask for the same pattern again for every cell
 def wildcard_regex(pattern: str) -> re.Pattern:
     """Excel's SEARCH pattern: `*` any run, `?` one character, `~*` `~?` `~~` literal."""
     parts, i = [], 0
@@ -524,6 +526,11 @@ def wildcard_regex(pattern: str) -> re.Pattern:
         parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
         i += 1
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=1024)   # FIND: the same needle for every cell
+def _literal_regex(text: str) -> re.Pattern:
+    return re.compile(re.escape(text))
 
 
 def _constant_subtrees(tree: Tree) -> set:

@@ -29,9 +29,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.datetime import to_excel
 
 from .errors import TableError
 
@@ -295,10 +297,16 @@ def is_text(value) -> bool:
 
 def to_serial(value) -> float:
     """Excel's serial number for a date/datetime (1900 date system), numbers unchanged."""
-    if isinstance(value, (date, datetime)):
-        from openpyxl.utils.datetime import to_excel
-        return to_excel(value)
+    if isinstance(value, date):   # datetime is a date too
+        return _date_serial(value)
     return value
+
+
+# Memoised: a request previews tens of rules on one table, each converting the same date column.
+# typed=True keeps a date and a datetime in separate entries.
+@lru_cache(maxsize=32_768, typed=True)
+def _date_serial(value: date) -> float:
+    return to_excel(value)
 
 
 def number_text(number: float) -> str:
@@ -329,6 +337,15 @@ _TYPE_RANK = {"number": 0, "text": 1, "bool": 2}
 
 
 def _typed(value):
+    # exact types first: they are nearly every cell, and rules compare every cell of the range
+    # (bool is a subclass of int, so it never passes `kind is int`)
+    kind = type(value)
+    if kind is int or kind is float:
+        return "number", float(value)
+    if kind is str:
+        return "text", value.casefold()
+    if kind is date or kind is datetime:
+        return "number", float(_date_serial(value))
     if isinstance(value, bool):
         return "bool", value
     if is_number(value):
@@ -352,3 +369,22 @@ def compare(a, b) -> int:
     if ta != tb:
         return -1 if _TYPE_RANK[ta] < _TYPE_RANK[tb] else 1
     return (va > vb) - (va < vb)
+
+
+def comparer(b):
+    """`lambda a: compare(a, b)` for many cells against one value (a rule's literal): `b` is
+    typed once instead of once per cell. Callers handle errors first, as for `compare`."""
+    if b is None:
+        return lambda a: compare(a, None)
+    blank = compare(None, b)
+    tb, vb = _typed(b)
+    rank_b = _TYPE_RANK[tb]
+
+    def compare_to_b(a) -> int:
+        if a is None:
+            return blank
+        ta, va = _typed(a)
+        if ta != tb:
+            return -1 if _TYPE_RANK[ta] < rank_b else 1
+        return (va > vb) - (va < vb)
+    return compare_to_b

@@ -5,8 +5,8 @@ import openpyxl
 import pytest
 
 from cf_service.rules.errors import TableError, WorkbookError
-from cf_service.rules.table import (ExcelError, Table, as_text, compare, load_table, number_text,
-                                    table_from_json, table_from_sheet)
+from cf_service.rules.table import (ExcelError, Table, as_text, compare, comparer, load_table, number_text,
+                                    table_from_json, table_from_sheet, to_serial)
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -149,6 +149,27 @@ def test_compare_orders_numbers_text_logicals():
     assert compare(None, 0) == 0 and compare(None, -1) == 1 and compare(None, "") == 0
     assert compare(None, False) == 0 and compare(None, None) == 0
     assert compare(date(1900, 1, 1), 1) == 0   # dates are serial numbers
+
+
+class _Int(int):
+    """An int subclass: must take the general path of the comparison, not the exact-type one."""
+
+
+VALUES = [None, 0, -1, 1, 2.5, float("-0.0"), 10**20, _Int(3), True, False, "", "abc", "ABC", "b",
+          "619.5", "Straße", date(1900, 1, 1), date(2024, 3, 5), datetime(2024, 3, 5),
+          datetime(2024, 3, 5, 12, 30)]
+
+
+@pytest.mark.parametrize("b", VALUES)
+def test_comparer_is_compare_with_a_fixed_right_side(b):
+    against = comparer(b)
+    assert [against(a) for a in VALUES] == [compare(a, b) for a in VALUES]
+
+
+def test_dates_and_datetimes_keep_their_own_serials():
+    # the date serials are memoised: a date and the datetime at its midnight are distinct entries
+    assert to_serial(date(2024, 3, 5)) == 45356 and to_serial(datetime(2024, 3, 5, 12)) == 45356.5
+    assert to_serial(datetime(2024, 3, 5)) == 45356 and to_serial(date(1900, 2, 28)) == 59
 
 
 def test_number_text_matches_excel():

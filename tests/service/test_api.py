@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from cf_service.app import Settings
 from cf_service.models import ModelRegistry
+from cf_service.rules.table import table_from_json
 
 from .support import REPO, SAMPLE_TABLE, ScriptedGenerator, make_app
 
@@ -160,8 +161,15 @@ def test_generate_ranks_checks_previews_and_merges(client, app):
     bars = body["candidates"][2]["preview"]
     assert bars["count"] == 4 and all(0.0 <= v["bar"] <= 1.0 for v in bars["visual"].values())
     call = app.extensions["cf_models"].get("cf").calls[-1]
-    assert call == {"request": "highlight sales under 500 in red", "table": SAMPLE_TABLE, "k": 6,
+    # the model gets the table converted once by the pipeline (header at A1), not the JSON rows
+    assert call == {"request": "highlight sales under 500 in red", "table": table_from_json(SAMPLE_TABLE), "k": 6,
                     "steps": None, "seed": 3}
+
+
+def test_generate_gives_the_model_the_table_at_a1_whatever_the_address(client, app):
+    client.post("/v1/cf/generate", json={"request": "under 500", "table": SAMPLE_TABLE, "address": "Sheet1!C5:D9"})
+    table = app.extensions["cf_models"].get("cf").calls[-1]["table"]
+    assert table == table_from_json(SAMPLE_TABLE) and table.origin == (1, 1)
 
 
 def test_generate_style_follows_the_request(client):
