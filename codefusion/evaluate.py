@@ -164,10 +164,12 @@ def train_records_for(task: str, data_root: str | None = None) -> list:
 
 def build_system(name: str, task: str, checkpoint: str | None = None, steps: int | None = None,
                  seed: int | None = 0, data_root: str | None = None, eta: float | None = None,
-                 oversample: int | None = None, projection: str | None = None) -> System:
+                 oversample: int | None = None, projection: str | None = None,
+                 alternatives: int | None = None) -> System:
     if name == "codefusion":
         from codefusion.generate import load_generator
-        generator = load_generator(task, checkpoint, eta=eta, oversample=oversample, projection=projection)
+        generator = load_generator(task, checkpoint, eta=eta, oversample=oversample, projection=projection,
+                                   alternatives=alternatives)
         return CodeFusionSystem(generator, steps=steps, seed=seed)
     if name == "retrieval":
         from codefusion.baselines.retrieval import RetrievalSystem
@@ -368,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed passed to every request (codefusion only)")
     parser.add_argument("--eta", type=float, help="DDIM stochasticity, 0 = deterministic (codefusion only; default from the checkpoint)")
     parser.add_argument("--oversample", type=int, help="draw k*N samples, keep the k best distinct (codefusion only)")
+    parser.add_argument("--alternatives", type=int,
+                        help="runner-up swap variants decoded per sample (codefusion only; default from the checkpoint)")
     parser.add_argument("--projection", choices=("none", "clamp", "sphere", "soft"),
                         help="x0 projection between sampling steps (codefusion only; default from the checkpoint)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N records")
@@ -396,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
     system = build_system(args.system, args.task, args.checkpoint, args.steps, args.seed, args.data_root,
-                          eta=args.eta, oversample=args.oversample, projection=args.projection)
+                          eta=args.eta, oversample=args.oversample, projection=args.projection,
+                          alternatives=args.alternatives)
     report = evaluate(system, args.task, records, args.k, progress=not args.no_progress)
     report.system = args.system
     print(format_report(report, benchmark.skipped_null_nl))

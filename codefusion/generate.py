@@ -40,19 +40,23 @@ def default_checkpoint_dir(task: str) -> Path:
 class Generator:
     """Sampling settings: `eta` > 0 makes each DDIM step stochastic, and `oversample` draws
     k * oversample noise samples of which the task adapter keeps the k best distinct ones; both buy
-    diversity among the k candidates. `projection` overrides the model's x0_projection (model.py). Defaults come from the checkpoint's config.json "sampling"
+    diversity among the k candidates, and so do `alternatives`: runner-up swap variants of each sample's
+    tokens (model.swap_variants). `projection` overrides the model's x0_projection (model.py). Defaults come from the checkpoint's config.json "sampling"
     section if it has one, else eta 0 and the model config's sampling_oversample."""
 
     def __init__(self, checkpoint_dir, task: str | None = None, eta: float | None = None,
-                 oversample: int | None = None, projection: str | None = None):
+                 oversample: int | None = None, projection: str | None = None, alternatives: int | None = None):
         ck = load_checkpoint(checkpoint_dir)
         sampling = ck.meta.get("sampling", {})
         self.eta = float(sampling.get("eta", 0.0) if eta is None else eta)
         self.oversample = int(sampling.get("oversample", getattr(ck.model_cfg, "sampling_oversample", 1))
                               if oversample is None else oversample)
         self.projection = projection or sampling.get("projection") or None   # None: the model config's x0_projection
-        if self.eta < 0 or self.oversample < 1:
-            raise ValueError(f"eta must be >= 0 and oversample >= 1, got eta={self.eta}, oversample={self.oversample}")
+        self.alternatives = int(sampling.get("alternatives", getattr(ck.model_cfg, "sampling_alternatives", 0))
+                                if alternatives is None else alternatives)
+        if self.eta < 0 or self.oversample < 1 or self.alternatives < 0:
+            raise ValueError(f"eta and alternatives must be >= 0 and oversample >= 1, got eta={self.eta}, "
+                             f"oversample={self.oversample}, alternatives={self.alternatives}")
         self.checkpoint_dir = Path(checkpoint_dir)
         self.task_name = task or ck.task
         if task and ck.task and task != ck.task:
@@ -85,7 +89,8 @@ class Generator:
         source = self.task.source_text(request, table)
         states, mask = self.encoder([source])
         return self.model.sample(states, mask, k=int(k) * self.oversample, steps=steps, generator=self._rng(seed),
-                                 eta=self.eta, projection=self.projection, return_trajectory=trajectory)
+                                 eta=self.eta, projection=self.projection, return_trajectory=trajectory,
+                                 alternatives=0 if trajectory else self.alternatives)
 
     def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""

@@ -143,15 +143,15 @@ class CodeFusion(nn.Module):
                 "dec_states": h, "logits": self.logits(h)}
 
     # -- generation ---------------------------------------------------------------------
-    def _tokens(self, x0_pred, memory, memory_mask):
+    def _tokens(self, x0_pred, memory, memory_mask, alternatives: int = 0):
+        """Argmax tokens cut at the first pad, and their mean log-prob. With `alternatives` = n, each
+        sequence is followed by n variants (ids [N, 1 + n, L]), see swap_variants."""
         logp = self.logits(self.decode(x0_pred, memory, memory_mask)).log_softmax(-1)
-        best, ids = logp.max(-1)
-        is_pad = ids == PAD_ID
-        after_first_pad = (is_pad.cumsum(-1) - is_pad.long()) > 0
-        ids = ids.masked_fill(after_first_pad, PAD_ID)
-        keep = (~after_first_pad).float()
-        scores = (best * keep).sum(-1) / keep.sum(-1)
-        return ids, scores
+        ids = logp.argmax(-1)
+        if alternatives:
+            ids = torch.cat([ids[:, None], swap_variants(logp, ids, alternatives)], 1)
+            logp = logp[:, None].expand(-1, ids.shape[1], -1, -1)
+        return cut_at_first_pad(ids, logp)
 
     PROJECTIONS = ("none", "clamp", "sphere", "soft")
 
@@ -178,12 +178,13 @@ class CodeFusion(nn.Module):
     @torch.inference_mode()
     def sample(self, states: torch.Tensor, mask: torch.Tensor, k: int = 5, steps: int | None = None,
                generator: torch.Generator | None = None, eta: float = 0.0, return_trajectory: bool = False,
-               clamp: bool | None = None, projection: str | None = None) -> SampleOutput:
+               clamp: bool | None = None, projection: str | None = None, alternatives: int = 0) -> SampleOutput:
         """Generate k candidates per request from k independent noise draws, all in one batch.
 
         states/mask: raw encoder output [B, S, H] / [B, S] (projection happens here).
         The final tokens are decoded from the last raw x0 estimate; `projection` (default: the config's
-        x0_projection, or "clamp" when clamp/clamp_sampling is set) only shapes what the next step sees."""
+        x0_projection, or "clamp" when clamp/clamp_sampling is set) only shapes what the next step sees.
+        `alternatives` = n adds n swap variants after each draw (see swap_variants): ids [B, k * (1 + n), L]."""
         steps = steps or self.cfg.sampling_steps
         clamp = self.cfg.clamp_sampling if clamp is None else clamp
         projection = projection or ("clamp" if clamp else getattr(self.cfg, "x0_projection", "none"))
@@ -202,8 +203,40 @@ class CodeFusion(nn.Module):
             if t_prev >= 0:
                 x = self.scheduler.step(self.project_x0(x0_pred, memory, mem_mask, projection), t, t_prev, x,
                                         eta=eta, generator=generator)
-        ids, scores = self._tokens(x0_pred, memory, mem_mask)
-        return SampleOutput(ids.view(B, k, L), scores.view(B, k), trajectory, timesteps)
+        ids, scores = self._tokens(x0_pred, memory, mem_mask, alternatives)
+        n = k * (1 + alternatives)   # each draw's argmax, then its swap variants
+        return SampleOutput(ids.reshape(B, n, L), scores.reshape(B, n), trajectory, timesteps)
+
+
+def cut_at_first_pad(ids: torch.Tensor, logp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ids [..., L] -> (ids with every position after the first pad set to pad, mean log-prob of the kept
+    positions under logp [..., L, V])."""
+    is_pad = ids == PAD_ID
+    after_first_pad = (is_pad.cumsum(-1) - is_pad.long()) > 0
+    ids = ids.masked_fill(after_first_pad, PAD_ID)
+    keep = (~after_first_pad).float()
+    token_logp = logp.gather(-1, ids[..., None]).squeeze(-1)
+    return ids, (token_logp * keep).sum(-1) / keep.sum(-1)
+
+
+def swap_variants(logp: torch.Tensor, ids: torch.Tensor, n: int) -> torch.Tensor:
+    """n variants [N, n, L] of each argmax sequence ids [N, L]: each swaps one position for its runner-up
+    token, at the n positions (up to the first pad) where the head was least sure (smallest top-2 margin).
+
+    From one sample the head only shows its argmax, yet where it hesitates ("GreaterThan" or
+    "GreaterThanOrEqual", column 1 or 2) its runner-up is a meaningful other reading of the request.
+    Noise draws of a small model often land on the same argmax, so these variants are what makes
+    k candidates differ; the grammar check and the ranking then drop or demote the bad ones."""
+    top2 = logp.topk(2, dim=-1)
+    is_pad = ids == PAD_ID
+    in_code = (is_pad.cumsum(-1) - is_pad.long()) == 0            # real tokens and the first pad
+    margin = (top2.values[..., 0] - top2.values[..., 1]).masked_fill(~in_code, math.inf)
+    n = min(n, ids.shape[-1])
+    positions = margin.topk(n, dim=-1, largest=False).indices     # [N, n]
+    runner_up = top2.indices[..., 1].gather(1, positions)          # [N, n]
+    variants = ids[:, None, :].repeat(1, n, 1)
+    variants.scatter_(2, positions[..., None], runner_up[..., None])
+    return variants
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:

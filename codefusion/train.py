@@ -52,7 +52,11 @@ class TrainingModule(nn.Module):
         self.cache = cache  # plain attribute: cached frozen-encoder outputs
 
     def source_states(self, texts: list[str]):
-        return self.cache.get(texts) if self.cache is not None else self.encoder(texts)
+        if self.cache is None:
+            return self.encoder(texts)
+        device = self.model.logit_bias.device  # the cache lives on the CPU; the model may not
+        states, mask = self.cache.get(texts)
+        return states.to(device, non_blocking=True), mask.to(device, non_blocking=True)
 
     def forward(self, ids, texts, uncond, t, noise, noise_memory):
         """uncond [B] bool: rows that get `noise_memory` instead of an encoding; `texts` are for the others, in order."""
@@ -66,7 +70,7 @@ class TrainingModule(nn.Module):
         if bool(uncond.any()):
             S = max(proj.shape[1], noise_mem.shape[1])
             memory = proj.new_zeros(B, S, proj.shape[-1])
-            mask = torch.zeros(B, S, dtype=torch.bool)
+            mask = torch.zeros(B, S, dtype=torch.bool, device=proj.device)
             memory[uncond, :noise_mem.shape[1]] = noise_mem[uncond].to(memory.dtype)
             mask[uncond, :noise_mem.shape[1]] = True
             memory[~uncond, :proj.shape[1]] = proj
@@ -97,6 +101,8 @@ def parse_args(argv=None):
                         "than 1 under contention; use 2 on an idle machine)")
     p.add_argument("--encoder", help="override encoder: scratch | package:NAME | local:/dir")
     p.add_argument("--train-encoder", action="store_true", help="fine-tune a pretrained encoder instead of freezing it")
+    p.add_argument("--device", default="auto",
+                   help="cpu, cuda, cuda:N, or auto (a GPU when there is one); the service always runs on the CPU")
     p.add_argument("--eval-every", type=int)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--stop-at-step", type=int, help="stop (saving last/) at this global step without changing the "
@@ -104,10 +110,24 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def setup_distributed():
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit(f"--device {name}: no CUDA GPU is visible to torch; use --device cpu")
+        if device.index is None:  # under torchrun each process takes the GPU of its local rank
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
+    return device
+
+
+def setup_distributed(device: torch.device):
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
-        dist.init_process_group("gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
         return dist.get_rank(), world
     return 0, 1
 
@@ -164,13 +184,16 @@ def lr_factor(stage_step: int, stage_len: int, warmup: int, time_progress: float
 def dev_loss(module: TrainingModule, ids: torch.Tensor, sources: list[str], tcfg, batch: int) -> dict:
     g = torch.Generator().manual_seed(1234)  # same t and noise every evaluation: losses are comparable
     model = module.model
+    device = model.logit_bias.device
     sums, n = {"loss": 0.0, "ce": 0.0}, 0
     for a in range(0, len(sources), batch):
         b_ids, b_src = ids[a:a + batch], sources[a:a + batch]
         B = b_ids.shape[0]
-        t = model.scheduler.sample_timesteps(B, g)
-        noise = torch.randn(B, b_ids.shape[1], model.cfg.embed_dim, generator=g)
-        out = module(b_ids, b_src, torch.zeros(B, dtype=torch.bool), t, noise, model.noise_memory(B, g))
+        t = model.scheduler.sample_timesteps(B, g).to(device)
+        noise = torch.randn(B, b_ids.shape[1], model.cfg.embed_dim, generator=g).to(device)
+        noise_memory = tuple(x.to(device) for x in model.noise_memory(B, g))
+        b_ids = b_ids.to(device)
+        out = module(b_ids, b_src, torch.zeros(B, dtype=torch.bool, device=device), t, noise, noise_memory)
         terms = loss_terms(out, b_ids, model.cfg.predict, tcfg.ce_pad_weight, tcfg.loss_weights)
         for k in sums:
             sums[k] += float(terms[k]) * B
@@ -224,7 +247,8 @@ def plot_metrics(metrics_path: Path, png_path: Path) -> None:
 # ----------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     args = parse_args(argv)
-    rank, world = setup_distributed()
+    device = resolve_device(args.device)
+    rank, world = setup_distributed(device)
     torch.set_num_threads(max(1, min(args.threads, available_cores() // world)))
     task = get_task(args.task)
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
@@ -321,7 +345,7 @@ def main(argv=None) -> int:
         snip_masked = [mask_identifiers(s, tcfg.mask_frac, encoder.mask_word, rng) for s in kept]
 
     cache = None if encoder.trainable else EncodingCache(encoder)
-    module = TrainingModule(model, encoder, cache)
+    module = TrainingModule(model, encoder, cache).to(device)
     trainable = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     state = {"step": 0, "stage_step": {"pretrain": 0, "finetune": 0}, "best": None}
@@ -332,7 +356,8 @@ def main(argv=None) -> int:
         random.setstate(resumed.train_state["rng"]["python"])
     runner = module
     if world > 1:
-        runner = nn.parallel.DistributedDataParallel(module, find_unused_parameters=True)
+        runner = nn.parallel.DistributedDataParallel(
+            module, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=True)
 
     metrics_path = out / "metrics.jsonl"
     if rank == 0 and resumed is None and metrics_path.exists():
@@ -379,8 +404,8 @@ def main(argv=None) -> int:
         log(rank, f"cached {len(cache)} request encodings in {time.time() - t0:.1f}s")
 
     # ---- the loop
-    use_bf16 = tcfg.bf16 and bf16_is_native()
-    log(rank, f"threads {torch.get_num_threads()}, bf16 autocast {'on' if use_bf16 else 'off'}")
+    use_bf16 = tcfg.bf16 and (device.type == "cuda" or bf16_is_native())
+    log(rank, f"device {device}, threads {torch.get_num_threads()}, bf16 autocast {'on' if use_bf16 else 'off'}")
     deadline = time.time() + args.time_limit * 60 if args.time_limit else None
     total_planned = plan["pretrain"] + plan["finetune"]
     start_time = time.time()
@@ -419,16 +444,19 @@ def main(argv=None) -> int:
                 ids = train_ids[idx]
                 uncond = torch.zeros(B, dtype=torch.bool)
                 texts = [train_src[i] for i in idx.tolist()]
-            t = model.scheduler.sample_timesteps(B, g)
-            noise = torch.randn(B, ids.shape[1], mcfg.embed_dim, generator=g)
+            # drawn on the CPU from the step's generator, so a run is the same sequence on any device
+            t = model.scheduler.sample_timesteps(B, g).to(device)
+            noise = torch.randn(B, ids.shape[1], mcfg.embed_dim, generator=g).to(device)
+            noise_memory = tuple(x.to(device) for x in model.noise_memory(B, g))
+            ids, uncond = ids.to(device), uncond.to(device)
             time_progress = 0.0
             if stage_deadline:
                 time_progress = (time.time() - stage_start) / max(1e-9, stage_deadline - stage_start)
             factor = lr_factor(state["stage_step"][stage], stage_len, tcfg.warmup_steps, time_progress)
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                out_dict = runner(ids, texts, uncond, t, noise, model.noise_memory(B, g))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                out_dict = runner(ids, texts, uncond, t, noise, noise_memory)
             out_dict = {k: v.float() for k, v in out_dict.items()}  # loss terms in float32
             terms = loss_terms(out_dict, ids, mcfg.predict, tcfg.ce_pad_weight, tcfg.loss_weights)
             optimizer.zero_grad(set_to_none=True)

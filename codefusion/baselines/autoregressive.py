@@ -377,9 +377,9 @@ def teacher_forcing(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     both [B, T] with T = longest code + 1 (<= L: a target always leaves room for its end)."""
     lengths = (ids != PAD_ID).sum(1)
     T = min(int(lengths.max()) + 1, ids.shape[1])
-    rows = torch.arange(ids.shape[0])
-    inputs = torch.cat([torch.full((ids.shape[0], 1), BOS_ID, dtype=ids.dtype), ids[:, :T - 1]], dim=1)
-    labels = torch.full((ids.shape[0], T + 1), IGNORE, dtype=ids.dtype)
+    rows = torch.arange(ids.shape[0], device=ids.device)
+    inputs = torch.cat([torch.full((ids.shape[0], 1), BOS_ID, dtype=ids.dtype, device=ids.device), ids[:, :T - 1]], dim=1)
+    labels = torch.full((ids.shape[0], T + 1), IGNORE, dtype=ids.dtype, device=ids.device)
     labels[:, :T] = ids[:, :T].masked_fill(ids[:, :T] == PAD_ID, IGNORE)
     labels[rows, lengths] = EOS_ID
     return inputs, labels[:, :T]
@@ -590,12 +590,13 @@ def _log(*msg):
 
 def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig, *, plan: dict | None = None,
         snippets=(), tokenizer: CodeTokenizer | None = None, out=None, time_limit: float | None = None,
-        progress: bool = False, log=_log) -> FitResult:
+        progress: bool = False, log=_log, device: str | torch.device = "cpu") -> FitResult:
     """Train an AR model on (source, target) pairs; select on dev pairs (train pairs when there are none).
 
     plan: {"pretrain": steps, "finetune": steps} (default: finetune only, tcfg.finetune_steps).
     out: when given, the best model is saved there (with metrics.jsonl and train_summary.json).
-    time_limit: minutes; stage 1 gets its share of it, as in codefusion.train."""
+    time_limit: minutes; stage 1 gets its share of it, as in codefusion.train.
+    device: where training runs; dev decoding (beam search) always runs on the CPU, where the model is served."""
     from ..train import bf16_is_native, lr_factor, step_generator   # shared schedule and per-step draws
 
     task = get_task(task_name)
@@ -614,6 +615,9 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
     torch.manual_seed(tcfg.seed)
     encoder = build_encoder(cfg, scratch_tok, heads=cfg.n_heads, dropout=cfg.dropout)
     model = Seq2SeqTransformer(cfg, encoder.hidden_size)
+    device = torch.device(device)
+    model.to(device)
+    encoder.to(device)
     log(f"[{task_name}] autoregressive model: {count_parameters(model) / 1e6:.2f}M parameters "
         f"({cfg.encoder_layers} encoder + {cfg.decoder_layers} decoder layers, width {cfg.d_model}; "
         f"request encoder {encoder.ref}, {count_parameters(encoder) / 1e6:.2f}M, "
@@ -643,11 +647,16 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
         log(f"cached {len(cache)} request encodings in {time.time() - t0:.1f}s")
 
     def source_states(texts):
-        return cache.get(texts) if cache is not None else encoder(texts)
+        states, mask = cache.get(texts) if cache is not None else encoder(texts)
+        return states.to(device), mask.to(device)
+
+    def cpu_source_states(texts):
+        states, mask = source_states(texts)
+        return states.cpu(), mask.cpu()
 
     trainable = [p for p in list(model.parameters()) + list(encoder.parameters()) if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=tcfg.lr, weight_decay=tcfg.weight_decay)
-    use_bf16 = tcfg.bf16 and bf16_is_native()
+    use_bf16 = tcfg.bf16 and (device.type == "cuda" or bf16_is_native())
     history: list[dict] = []
     best: dict = {"key": None, "metrics": {}, "state": None}
     step = 0
@@ -671,8 +680,9 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
     def evaluate_and_select():
         set_training(False)
         n_loss, n_em = tcfg.dev_loss_examples, tcfg.dev_em_examples
-        metrics = {"dev_loss": dev_loss(model, source_states, dev_ids[:n_loss], dev_src[:n_loss], tcfg.batch_size),
-                   "dev_em": dev_exact_match(model, source_states, tokenizer, task, dev_src[:n_em], dev_targets[:n_em])}
+        decoder = model if device.type == "cpu" else copy.deepcopy(model).cpu()
+        metrics = {"dev_loss": dev_loss(model, source_states, dev_ids[:n_loss].to(device), dev_src[:n_loss], tcfg.batch_size),
+                   "dev_em": dev_exact_match(decoder, cpu_source_states, tokenizer, task, dev_src[:n_em], dev_targets[:n_em])}
         key = [metrics["dev_em"], -metrics["dev_loss"]]
         improved = best["key"] is None or key > best["key"]
         record({"step": step, "stage": "eval", **metrics})
@@ -719,6 +729,7 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
                 idx = torch.randint(0, len(train_ids), (B,), generator=g)
                 ids = train_ids[idx]
                 texts = [train_src[i] for i in idx.tolist()]
+            ids = ids.to(device)
             time_progress = 0.0   # a run cut short by the time limit still anneals (as codefusion.train)
             if stage_deadline:
                 time_progress = (time.time() - stage_start) / max(1e-9, stage_deadline - stage_start)
@@ -726,9 +737,9 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
             # a frozen encoder fills its cache at full precision (as for the train/dev requests); bf16 is for training
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16 and cache is None):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16 and cache is None):
                 states, mask = source_states(texts)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 loss = model.loss(states, mask, ids)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -751,6 +762,8 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
     if best["key"] is None or history[-1].get("stage") != "eval" or history[-1]["step"] != step:
         evaluate_and_select()      # the final state competes too
     model.load_state_dict(best["state"]["model"])
+    model.cpu()
+    encoder.cpu()
     if "encoder" in best["state"]:
         encoder.load_state_dict(best["state"]["encoder"])
     set_training(False)
@@ -804,7 +817,7 @@ def parameter_report(config_name: str, vocab_size: int | None = None) -> dict:
 
 
 def _train_command(args) -> int:
-    from ..train import available_cores, plan_steps
+    from ..train import available_cores, plan_steps, resolve_device
     torch.set_num_threads(max(1, min(args.threads, available_cores())))
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
     tcfg = named.train
@@ -814,6 +827,10 @@ def _train_command(args) -> int:
         tcfg.seed = args.seed
     if args.eval_every:
         tcfg.eval_every = args.eval_every
+    if args.pretrain_steps is not None:
+        tcfg.pretrain_steps = args.pretrain_steps
+    if args.finetune_steps is not None:
+        tcfg.finetune_steps = args.finetune_steps
     cfg = ARConfig.matching(named.model)
     plan = plan_steps(tcfg, args.stage, args.max_steps)
     out = Path(args.out) if args.out else default_checkpoint_dir(f"ar-{args.task}")
@@ -822,7 +839,7 @@ def _train_command(args) -> int:
          f"pretraining snippets {len(snippets)}, plan {plan}")
     tokenizer = CodeTokenizer.load(args.tokenizer) if args.tokenizer else None
     fit(args.task, train_pairs, dev_pairs, cfg, tcfg, plan=plan, snippets=snippets, tokenizer=tokenizer, out=out,
-        time_limit=args.time_limit, progress=not args.no_progress)
+        time_limit=args.time_limit, progress=not args.no_progress, device=resolve_device(args.device))
     return 0
 
 
@@ -855,6 +872,9 @@ def main(argv=None) -> int:
     t.add_argument("--eval-every", type=int)
     t.add_argument("--tokenizer", help="use this tokenizer.json (e.g. a CodeFusion checkpoint's) instead of training one")
     t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--pretrain-steps", type=int, help="override the config's stage-1 steps")
+    t.add_argument("--finetune-steps", type=int, help="override the config's stage-2 steps")
+    t.add_argument("--device", default="auto", help="cpu, cuda, cuda:N, or auto (a GPU when there is one)")
     t.add_argument("--no-progress", action="store_true")
     g = sub.add_parser("generate", help="candidates for one request")
     g.add_argument("request")

@@ -127,3 +127,32 @@ def test_paper_config_size():
     print(f"paper config: {n / 1e6:.1f}M parameters without the encoder "
           f"(denoiser {count_parameters(m.denoiser) / 1e6:.1f}M, decoder {count_parameters(m.decoder) / 1e6:.1f}M)")
     assert 65e6 < n < 85e6
+
+
+def test_swap_variants_change_the_least_certain_positions_to_their_runner_up():
+    from codefusion.model import cut_at_first_pad, swap_variants
+    V = 6
+    logp = torch.full((1, 4, V), -10.0)
+    # argmax 3 4 5 PAD; position 1 is the unsure one (runner-up 2 close behind), position 0 next
+    logp[0, 0, 3], logp[0, 0, 1] = -0.1, -2.0
+    logp[0, 1, 4], logp[0, 1, 2] = -0.6, -0.8
+    logp[0, 2, 5], logp[0, 2, 1] = -0.05, -6.0
+    logp[0, 3, PAD_ID], logp[0, 3, 1] = -0.01, -9.0
+    logp = logp.log_softmax(-1)
+    ids = logp.argmax(-1)
+    variants = swap_variants(logp, ids, 2)
+    assert variants.shape == (1, 2, 4)
+    assert variants[0, 0].tolist() == [3, 2, 5, PAD_ID]       # most unsure position first
+    assert variants[0, 1].tolist() == [1, 4, 5, PAD_ID]
+    cut, scores = cut_at_first_pad(torch.cat([ids[:, None], variants], 1), logp[:, None].expand(-1, 3, -1, -1))
+    assert scores[0, 0] > scores[0, 1] > scores[0, 2]         # a variant never outscores its argmax
+
+
+def test_sampling_with_alternatives_returns_them_after_each_draw():
+    m = tiny_model()
+    states, mask = source()
+    base = m.sample(states, mask, k=3, steps=2, generator=torch.Generator().manual_seed(0))
+    more = m.sample(states, mask, k=3, steps=2, generator=torch.Generator().manual_seed(0), alternatives=2)
+    assert more.ids.shape == (2, 9, 8) and more.scores.shape == (2, 9)
+    assert torch.equal(more.ids[:, ::3], base.ids)            # draws first, then their variants
+    assert torch.all(more.scores[:, 1::3] <= more.scores[:, ::3] + 1e-6)
