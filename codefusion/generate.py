@@ -96,7 +96,25 @@ class Generator:
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
         out = self._sample(request, table, k, steps, seed, trajectory=False)
         codes = self.tokenizer.decode_batch(out.ids[0])
-        return self.task.postprocess(codes, out.scores[0].tolist(), request, table)[:int(k)]
+        codes, scores = self._one_vote_per_variant(codes, out.scores[0].tolist())
+        return self.task.postprocess(codes, scores, request, table)[:int(k)]
+
+    def _one_vote_per_variant(self, codes: list[str], scores: list[float]):
+        """Every noise draw votes for its decoded code (agreeing draws rank higher, see the task's ranking);
+        swap variants only offer other readings, so each distinct variant is kept once and adds no votes."""
+        if not self.alternatives:
+            return codes, scores
+        group = 1 + self.alternatives
+        kept_codes, kept_scores = [], []
+        offered = {code for i, code in enumerate(codes) if i % group == 0}
+        for i, (code, score) in enumerate(zip(codes, scores)):
+            if i % group:
+                if code in offered:
+                    continue
+                offered.add(code)
+            kept_codes.append(code)
+            kept_scores.append(score)
+        return kept_codes, kept_scores
 
     def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.

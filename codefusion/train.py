@@ -398,9 +398,11 @@ def main(argv=None) -> int:
             state["best"] = best[0]
 
     # ---- encode the requests once (frozen encoder)
-    if cache is not None and plan["finetune"]:
+    # (all of them before the loop, so that encoding never eats into a stage's share of --time-limit)
+    if cache is not None and (plan["finetune"] or plan["pretrain"]):
         t0 = time.time()
-        cache.ensure(train_src + dev_src, progress=rank == 0 and not args.no_progress)
+        texts = (train_src + dev_src if plan["finetune"] else []) + (snip_masked if plan["pretrain"] else [])
+        cache.ensure(texts, progress=rank == 0 and not args.no_progress)
         log(rank, f"cached {len(cache)} request encodings in {time.time() - t0:.1f}s")
 
     # ---- the loop

@@ -643,7 +643,7 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
     cache = None if encoder.trainable else EncodingCache(encoder)
     if cache is not None:
         t0 = time.time()
-        cache.ensure(train_src + dev_src + [""], progress=progress)
+        cache.ensure(train_src + dev_src + [""] + snip_masked, progress=progress)   # all before any time limit starts
         log(f"cached {len(cache)} request encodings in {time.time() - t0:.1f}s")
 
     def source_states(texts):
