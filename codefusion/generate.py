@@ -96,16 +96,17 @@ class Generator:
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
         out = self._sample(request, table, k, steps, seed, trajectory=False)
         codes = self.tokenizer.decode_batch(out.ids[0])
-        codes, scores = self._one_vote_per_variant(codes, out.scores[0].tolist())
-        return self.task.postprocess(codes, scores, request, table)[:int(k)]
+        codes, scores, drawn = self._one_vote_per_variant(codes, out.scores[0].tolist())
+        return self.task.postprocess(codes, scores, request, table, drawn=drawn)[:int(k)]
 
     def _one_vote_per_variant(self, codes: list[str], scores: list[float]):
         """Every noise draw votes for its decoded code (agreeing draws rank higher, see the task's ranking);
-        swap variants only offer other readings, so each distinct variant is kept once and adds no votes."""
+        swap variants only offer other readings: each distinct variant is kept once, adds no vote, and is
+        flagged (drawn False) so that it ranks after the sampled codes."""
         if not self.alternatives:
-            return codes, scores
+            return codes, scores, [True] * len(codes)
         group = 1 + self.alternatives
-        kept_codes, kept_scores = [], []
+        kept_codes, kept_scores, drawn = [], [], []
         offered = {code for i, code in enumerate(codes) if i % group == 0}
         for i, (code, score) in enumerate(zip(codes, scores)):
             if i % group:
@@ -114,7 +115,8 @@ class Generator:
                 offered.add(code)
             kept_codes.append(code)
             kept_scores.append(score)
-        return kept_codes, kept_scores
+            drawn.append(i % group == 0)
+        return kept_codes, kept_scores, drawn
 
     def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.

@@ -37,17 +37,23 @@ class TaskAdapter:
         """Codes as a person should see them mid-sampling (the denoising stream). Default: as decoded."""
         return list(codes)
 
-    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
-        """Raw decoded codes + scores -> candidates best first, deduplicated (by normalized form), empties dropped."""
+    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
+                    drawn: list[bool] | None = None) -> list[Candidate]:
+        """Raw decoded codes + scores -> candidates best first, deduplicated (by normalized form), empties dropped.
+        `drawn[i]` False marks a swap variant: those rank after every sampled code."""
         best: dict[str, Candidate] = {}
-        for code, score in zip(codes, scores):
+        sampled: set[str] = set()
+        drawn = [True] * len(codes) if drawn is None else drawn
+        for code, score, was_drawn in zip(codes, scores, drawn):
             code = code.strip()
             if not code:
                 continue
             key = self.normalize_for_match(code)
+            if was_drawn:
+                sampled.add(key)
             if key not in best or score > best[key].score:
                 best[key] = Candidate(code, float(score))
-        return sorted(best.values(), key=lambda c: -c.score)
+        return sorted(best.values(), key=lambda c: (self.normalize_for_match(c.code) not in sampled, -c.score))
 
     def training_source(self, record) -> str:
         """Encoder text for a training record (codefusion.data.Record)."""

@@ -300,21 +300,25 @@ class CFTask(TaskAdapter):
         _, masked = self.encode(request, as_table(parsed_table) if parsed_table is not None else None)
         return [restore(code, masked) for code in codes]
 
-    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None) -> list[Candidate]:
+    def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
+                    drawn: list[bool] | None = None) -> list[Candidate]:
+        """`drawn[i]` False marks codes[i] as a swap variant (model.swap_variants), not a sample: a group
+        with no drawn member ranks after every group with one, so variants add candidates, never a new top."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         _, masked = self.encode(request, parsed_table)
-        valid: list[tuple[str, float]] = []
-        for code, score in zip(codes, scores):
+        drawn = [True] * len(codes) if drawn is None else drawn
+        valid: list[tuple[str, float, bool]] = []
+        for code, score, was_drawn in zip(codes, scores, drawn):
             rule_text = self.restore_valid(code, masked)
             if rule_text is not None:
-                valid.append((rule_text, float(score)))
+                valid.append((rule_text, float(score), was_drawn))
         if not valid:
             floor = (min(scores) if scores else 0.0) - 1.0
             for rule_text in keyword_rules(masked):
                 fixed = self.restore_valid(rule_text, masked)
                 if fixed is not None:
-                    valid.append((fixed, floor))
+                    valid.append((fixed, floor, True))
         return self.rank(valid, parsed_table)
 
     def restore_valid(self, code: str, masked: Masked) -> str | None:
@@ -337,17 +341,18 @@ class CFTask(TaskAdapter):
             return to_canonical(rule)
         return None
 
-    def rank(self, valid: list[tuple[str, float]], table: Table | None) -> list[Candidate]:
+    def rank(self, valid: list[tuple[str, float, bool]], table: Table | None) -> list[Candidate]:
         """Merge equal candidates (same cells on the table, else same canonical form) and order
-        them: tier (0 fine, 1 formats nothing/everything, 2 does not run on this table), then
-        best score plus VOTE_BONUS * log2(number of agreeing samples)."""
+        them: sampled before variant-only groups, then tier (0 fine, 1 formats nothing/everything,
+        2 does not run on this table), then best score plus VOTE_BONUS * log2(number of agreeing samples)."""
         groups: dict[str, dict] = {}
         columns = benchmark_columns(table)
-        for code, score in valid:
+        for code, score, was_drawn in valid:
             key, tier = code, 0
             if table is not None:
                 key, tier = _execution_key(code, table, columns)
-            group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier})
+            group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier, "drawn": False})
+            group["drawn"] |= was_drawn
             group["codes"][code] += 1
             group["best"][code] = max(score, group["best"].get(code, -math.inf))
         ranked = []
@@ -356,9 +361,9 @@ class CFTask(TaskAdapter):
             code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
             votes = sum(group["codes"].values())
             score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
-            ranked.append((group["tier"], -score, code, score))
+            ranked.append((not group["drawn"], group["tier"], -score, code, score))
         ranked.sort()
-        return [Candidate(code, score) for _, _, code, score in ranked]
+        return [Candidate(code, score) for *_, code, score in ranked]
 
     def explain_empty(self, request: str) -> str:
         return ("no valid rule could be read from the request; name a condition such as "
@@ -379,6 +384,9 @@ def _nonsense_literal(rule) -> bool:
                 continue
             if _BROKEN_COLUMN.match(arg.value):
                 return True
+            if CATALOGUE[cond.name].family == "compare" and (
+                    not any(ch.isalnum() for ch in arg.value) or arg.value.strip().lower() == "c"):
+                return True   # `Between(5, ])`, `LessThan(c)`: punctuation or a column without its index
             if CATALOGUE[cond.name].family == "compare" and canonical_name(arg.value):
                 return True
     return False

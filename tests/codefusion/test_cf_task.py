@@ -140,3 +140,17 @@ def test_decoding_debris_is_dropped_but_real_text_rules_stay():
 def test_stream_frames_show_the_requests_literals():
     assert get_task("cf").display_codes(["LessThan(<NUM0>)", "junk("], "highlight values below 500") == \
         ["LessThan(500)", "junk("]
+
+
+def test_swap_variants_rank_after_sampled_codes_even_when_the_sample_formats_nothing(task):
+    # the sampled rule formats no row of TABLE (tier 1), the variant formats some (tier 0): the sample stays first
+    out = task.postprocess(["GreaterThan(c[1], 100000)", "LessThan(c[1], 100000)"], [0.1, 0.9],
+                           "rows with sales over 100000", TABLE, drawn=[True, False])
+    assert [c.code for c in out] == ["GreaterThan(c[1], 100000)", "LessThan(c[1], 100000)"]
+
+
+@pytest.mark.parametrize("debris", ["Between(5, ])", "LessThan(c)", "GreaterThan(c[])"])
+def test_comparisons_with_debris_literals_are_dropped(task, debris):
+    assert task.postprocess([debris, "LessThan(5)"], [0.9, 0.1], "values under 5") == \
+        [c for c in task.postprocess(["LessThan(5)"], [0.1], "values under 5")]
+    assert [c.code for c in task.postprocess(["TextEquals(c)"], [0.0], "cells that say c")] == ["TextEquals(c)"]
