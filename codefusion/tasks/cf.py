@@ -319,7 +319,7 @@ class CFTask(TaskAdapter):
                 fixed = self.restore_valid(rule_text, masked)
                 if fixed is not None:
                     valid.append((fixed, floor, True))
-        return self.rank(valid, parsed_table)
+        return self.rank(valid, parsed_table, mentioned_columns(request, parsed_table))
 
     def restore_valid(self, code: str, masked: Masked) -> str | None:
         """Canonical rule text for a decoded code, or None when no repair makes it parse."""
@@ -341,9 +341,11 @@ class CFTask(TaskAdapter):
             return to_canonical(rule)
         return None
 
-    def rank(self, valid: list[tuple[str, float, bool]], table: Table | None) -> list[Candidate]:
+    def rank(self, valid: list[tuple[str, float, bool]], table: Table | None,
+             mentioned: frozenset[int] = frozenset()) -> list[Candidate]:
         """Merge equal candidates (same cells on the table, else same canonical form) and order
-        them: sampled before variant-only groups, then tier (0 fine, 1 formats nothing/everything,
+        them: rules on columns the request names before rules on other columns (when it names any),
+        then sampled before variant-only groups, then tier (0 fine, 1 formats nothing/everything,
         2 does not run on this table), then best score plus VOTE_BONUS * log2(number of agreeing samples)."""
         groups: dict[str, dict] = {}
         columns = benchmark_columns(table)
@@ -361,7 +363,7 @@ class CFTask(TaskAdapter):
             code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
             votes = sum(group["codes"].values())
             score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
-            ranked.append((not group["drawn"], group["tier"], -score, code, score))
+            ranked.append((_unnamed_columns(code, mentioned), not group["drawn"], group["tier"], -score, code, score))
         ranked.sort()
         return [Candidate(code, score) for *_, code, score in ranked]
 
@@ -419,6 +421,31 @@ def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
     if visual and not run.cells:
         return key, 1
     return key, 0
+
+
+def mentioned_columns(request: str, table: Table | None) -> frozenset[int]:
+    """Columns whose header the request names (whole words, any case); of two that match the same words
+    ("Time" and "Time on Page") the longer name wins."""
+    if table is None or not request:
+        return frozenset()
+    text = " ".join(request.lower().split())
+    spans = {}
+    for i, name in enumerate(table.header):
+        name = " ".join(str(name).lower().split())
+        match = re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text) if len(name) >= 2 else None
+        if match:
+            spans[i] = match.span()
+    return frozenset(i for i, (a, b) in spans.items()
+                     if not any(j != i and a2 <= a and b <= b2 and b2 - a2 > b - a for j, (a2, b2) in spans.items()))
+
+
+def _unnamed_columns(code: str, mentioned: frozenset[int]) -> bool:
+    """True when the request names columns and the rule reads one it does not name: "top 5 in Days Late"
+    is about the Days Late column, whatever the model's column index says."""
+    if not mentioned:
+        return False
+    columns = {c.column for c in iter_conditions(parse(code)) if c.column is not None}
+    return bool(columns - mentioned)
 
 
 def _is_cell_rule(rule) -> bool:

@@ -154,3 +154,21 @@ def test_comparisons_with_debris_literals_are_dropped(task, debris):
     assert task.postprocess([debris, "LessThan(5)"], [0.9, 0.1], "values under 5") == \
         [c for c in task.postprocess(["LessThan(5)"], [0.1], "values under 5")]
     assert [c.code for c in task.postprocess(["TextEquals(c)"], [0.0], "cells that say c")] == ["TextEquals(c)"]
+
+
+def test_mentioned_columns_match_whole_header_names_and_prefer_the_longer():
+    from cf_service.rules.table import Table
+    from codefusion.tasks.cf import mentioned_columns
+    table = Table(["Time", "Time on Page", "Rating", "ID"], [])
+    assert mentioned_columns("fill the highest value in time on page", table) == {1}
+    assert mentioned_columns("bottom 5% in RATING, and the time", table) == {0, 2}
+    assert mentioned_columns("ratings over 3", table) == set()          # whole words only
+    assert mentioned_columns("anything", None) == set()
+
+
+def test_a_rule_on_a_column_the_request_names_ranks_first(task):
+    # the model preferred the Units column (both rules run and format some rows); the request names Sales
+    table = [["Units", "Sales"], [5, 120], [50, 900], [1, 480], [30, 1500], [7, 40]]
+    out = task.postprocess(["GreaterThan(c[0], 10)", "GreaterThan(c[1], 100)"], [0.9, 0.1],
+                           "rows where Sales is over 100", table)
+    assert [c.code for c in out] == ["GreaterThan(c[1], 100)", "GreaterThan(c[0], 10)"]

@@ -44,3 +44,12 @@ def test_tiny_model_learns_toy_mapping(tmp_path):
     frames = list(gen.stream(train_recs[0].nl, k=2, steps=5, seed=1))
     assert [f["step"] for f in frames] == list(range(5))
     assert all(len(f["codes"]) == 2 for f in frames)
+
+
+def test_device_flag_resolves_and_refuses_a_missing_gpu():
+    import torch
+    assert train.resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        assert train.resolve_device("auto") == torch.device("cpu")
+        with pytest.raises(SystemExit, match="no CUDA GPU"):
+            train.resolve_device("cuda")
