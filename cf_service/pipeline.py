@@ -2,7 +2,8 @@
 
     generator.generate(request, table, k)          raw rule texts with scores, best first
       -> parse + to_canonical                       drop what does not parse (kept under "rejected")
-      -> execute on the table                       which cells it formats, colours/bars/icons
+      -> execute on the table                       which cells it formats, colours/bars/icons (the run the
+                                                    model's ranking made, when it had one: rules/runs.py)
       -> explain(rule, header)                      one plain-English line
       -> office_payload(rule, data range, style)    what the task pane hands Office.js
       -> excel_type                                 the native Excel rule type
@@ -22,11 +23,11 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from .rules.ast import CATALOGUE, Condition, Formula
 from .rules.errors import RuleError, TableError
-from .rules.executor import execute
 from .rules.explain import explain
 from .rules.office_js import office_payload
 from .rules.parser import parse
 from .rules.printer import to_canonical
+from .rules.runs import execute_once, request_runs
 from .rules.styles import Style, style_from_request
 from .rules.table import Table, table_from_json
 
@@ -106,7 +107,7 @@ def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
     header = placed.table.header if placed.table is not None else None
     out = {"rule": canonical, "explanation": explain(rule, header), "valid": True}
     if placed.table is not None:
-        execution = execute(rule, placed.table)
+        execution = execute_once(rule, canonical, placed.table)   # the ranking's run, when it had one
         out["preview"] = {"cells": list(execution.cells), "visual": dict(execution.visual),
                           "count": len(execution.cells)}
     else:
@@ -155,8 +156,9 @@ def generate_cf(generator, request: str, placed: Placed, *, k: int, steps: int |
     (a bad table is a 422 then). The model gets the converted Table rather than the JSON rows, so
     a request converts its table once (a 1,000-row table costs tens of milliseconds each time)."""
     style = style or style_from_request(request)
-    raw = generator.generate(request, table=placed.at_a1, k=k, steps=steps, seed=seed)
-    candidates, rejected = rank_candidates([(c.code, c.score) for c in raw], placed, style)
+    with request_runs():   # the previews reuse the executions of the model's ranking (rules/runs.py)
+        raw = generator.generate(request, table=placed.at_a1, k=k, steps=steps, seed=seed)
+        candidates, rejected = rank_candidates([(c.code, c.score) for c in raw], placed, style)
     return finish(candidates, rejected, placed, style)
 
 

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from .. import pipeline
 from ..rules.errors import RuleError
+from ..rules.runs import request_runs
 from .cf import generation_options, optional_address
 from .common import ApiError, field_error, optional_table, parse_style, require_text, settings, too_deep
 
@@ -138,12 +139,13 @@ def _timeout_event(timeout: float) -> str:
 def _final(task, generator, text, table, placed, style, last_frame, options) -> dict:
     """The ranked candidates at the end of the stream. A generator whose last frame carries its
     ranked `candidates` saves a second pass; otherwise its `generate` is asked with the same seed."""
-    if last_frame and last_frame.get("candidates") is not None:
-        candidates = last_frame["candidates"]
-    else:
-        candidates = generator.generate(text, table=table, **options)
-    if task != "cf":
-        return {"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]}
-    style = style or pipeline.style_from_request(text)
-    ranked, rejected = pipeline.rank_candidates([(c.code, c.score) for c in candidates], placed, style)
+    with request_runs():   # the previews reuse the executions of the model's ranking (rules/runs.py)
+        if last_frame and last_frame.get("candidates") is not None:
+            candidates = last_frame["candidates"]
+        else:
+            candidates = generator.generate(text, table=table, **options)
+        if task != "cf":
+            return {"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]}
+        style = style or pipeline.style_from_request(text)
+        ranked, rejected = pipeline.rank_candidates([(c.code, c.score) for c in candidates], placed, style)
     return pipeline.finish(ranked, rejected, placed, style)

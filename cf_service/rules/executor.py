@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -330,14 +331,10 @@ def _set_key(value):
 
 
 def _set_rule(cond, values, today):
-    counts: dict = {}
-    for v in values:
-        if v is not None and not is_error(v):
-            key = _set_key(v)
-            counts[key] = counts.get(key, 0) + 1
+    keys = [None if v is None or is_error(v) else _set_key(v) for v in values]   # once per cell: the costly part
+    counts = Counter(key for key in keys if key is not None)
     want_duplicates = cond.name == "Duplicate"
-    return [None if v is None or is_error(v) else (counts[_set_key(v)] > 1) == want_duplicates
-            for v in values]
+    return [None if key is None else (counts[key] > 1) == want_duplicates for key in keys]
 
 
 def _state_rule(cond, values, today):

@@ -33,9 +33,9 @@ from datetime import date, datetime
 
 from cf_service.rules.ast import CATALOGUE, Text, canonical_name, iter_conditions
 from cf_service.rules.errors import RuleError
-from cf_service.rules.executor import execute
 from cf_service.rules.parser import parse
 from cf_service.rules.printer import to_canonical
+from cf_service.rules.runs import execute_once
 from cf_service.rules.table import Table, table_from_json
 
 from ..literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
@@ -236,11 +236,16 @@ class CFTask(TaskAdapter):
         """(source text, literal mask) for a request and an optional table (JSON rows or Table)."""
         request = " ".join(str(request or "").split())
         parsed = as_table(table)
-        header, values = _table_words(parsed)
-        masked = mask_request(request, header, values)
+        masked = self.mask(request, parsed)
         description = describe_table(parsed, request) if parsed is not None else ""
         source = f"{masked.text} | {description}" if description else masked.text
         return source, masked
+
+    def mask(self, request: str, table: Table | None = None) -> Masked:
+        """The literal mask of `encode` alone (describing a large table is the costly part of encoding)."""
+        request = " ".join(str(request or "").split())
+        header, values = _table_words(table)
+        return mask_request(request, header, values)
 
     def source_text(self, request: str, table=None) -> str:
         return self.encode(request, table)[0]
@@ -297,7 +302,7 @@ class CFTask(TaskAdapter):
         """Mid-sampling codes with the request's literals put back, valid or not (placeholders a
         request does not fill stay visible)."""
         parsed_table = _safe_table(table)
-        _, masked = self.encode(request, as_table(parsed_table) if parsed_table is not None else None)
+        masked = self.mask(request, as_table(parsed_table) if parsed_table is not None else None)
         return [restore(code, masked) for code in codes]
 
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
@@ -306,11 +311,14 @@ class CFTask(TaskAdapter):
         with no drawn member ranks after every group with one, so variants add candidates, never a new top."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
-        _, masked = self.encode(request, parsed_table)
+        masked = self.mask(request, parsed_table)
         drawn = [True] * len(codes) if drawn is None else drawn
         valid: list[tuple[str, float, bool]] = []
+        restored: dict[str, str | None] = {}      # agreeing draws decode the same code: restore it once
         for code, score, was_drawn in zip(codes, scores, drawn):
-            rule_text = self.restore_valid(code, masked)
+            if code not in restored:
+                restored[code] = self.restore_valid(code, masked)
+            rule_text = restored[code]
             if rule_text is not None:
                 valid.append((rule_text, float(score), was_drawn))
         if not valid:
@@ -329,7 +337,7 @@ class CFTask(TaskAdapter):
         attempts.append(restore(code, masked, quote=_quote))          # texts with commas, parentheses
         for attempt in list(attempts):
             attempts.append(repair(attempt))
-        for attempt in attempts:
+        for attempt in dict.fromkeys(attempts):                     # often equal: parse each spelling once
             if PLACEHOLDER.search(attempt):
                 continue                                            # a slot the request does not have
             try:
@@ -349,10 +357,13 @@ class CFTask(TaskAdapter):
         2 does not run on this table), then best score plus VOTE_BONUS * log2(number of agreeing samples)."""
         groups: dict[str, dict] = {}
         columns = benchmark_columns(table)
+        keys: dict[str, tuple[str, int]] = {}    # one execution per distinct code, however many votes it has
         for code, score, was_drawn in valid:
             key, tier = code, 0
             if table is not None:
-                key, tier = _execution_key(code, table, columns)
+                if code not in keys:
+                    keys[code] = _execution_key(code, table, columns)
+                key, tier = keys[code]
             group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier, "drawn": False})
             group["drawn"] |= was_drawn
             group["codes"][code] += 1
@@ -408,9 +419,11 @@ def _safe_table(table):
 
 
 def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
+    """`code` is canonical (restore_valid), so the service's preview of the same rule on the same
+    table reuses this execution (cf_service/rules/runs.py)."""
     rule = parse(code)
     try:
-        run = execute(rule, table, columns=columns if _is_cell_rule(rule) else None)
+        run = execute_once(rule, code, table, columns=columns if _is_cell_rule(rule) else None)
     except (RuleError, ValueError, TypeError, ZeroDivisionError, OverflowError):
         return "error:" + code, 2
     key = json.dumps([run.cells, run.visual], sort_keys=True, default=str)
