@@ -54,8 +54,9 @@ class Generator:
         self.projection = projection or sampling.get("projection") or None   # None: the model config's x0_projection
         self.alternatives = int(sampling.get("alternatives", getattr(ck.model_cfg, "sampling_alternatives", 0))
                                 if alternatives is None else alternatives)
-        if self.eta < 0 or self.oversample < 1 or self.alternatives < 0:
-            raise ValueError(f"eta and alternatives must be >= 0 and oversample >= 1, got eta={self.eta}, "
+        if self.eta < 0 or self.oversample < 1 or not 0 <= self.alternatives <= ck.model_cfg.max_code_len:
+            raise ValueError(f"eta must be >= 0, oversample >= 1 and alternatives 0..max_code_len "
+                             f"({ck.model_cfg.max_code_len}), got eta={self.eta}, "
                              f"oversample={self.oversample}, alternatives={self.alternatives}")
         self.checkpoint_dir = Path(checkpoint_dir)
         self.task_name = task or ck.task

@@ -189,6 +189,8 @@ class CodeFusion(nn.Module):
         clamp = self.cfg.clamp_sampling if clamp is None else clamp
         projection = projection or ("clamp" if clamp else getattr(self.cfg, "x0_projection", "none"))
         B, L, device = states.shape[0], self.cfg.max_code_len, states.device
+        if not 0 <= alternatives <= L:
+            raise ValueError(f"alternatives must be between 0 and max_code_len={L}, got {alternatives}")
         memory = self.project_source(states).repeat_interleave(k, 0)
         mem_mask = mask.repeat_interleave(k, 0)
         x = torch.randn(B * k, L, self.cfg.embed_dim, generator=generator).to(device)
@@ -231,7 +233,6 @@ def swap_variants(logp: torch.Tensor, ids: torch.Tensor, n: int) -> torch.Tensor
     is_pad = ids == PAD_ID
     in_code = (is_pad.cumsum(-1) - is_pad.long()) == 0            # real tokens and the first pad
     margin = (top2.values[..., 0] - top2.values[..., 1]).masked_fill(~in_code, math.inf)
-    n = min(n, ids.shape[-1])
     positions = margin.topk(n, dim=-1, largest=False).indices     # [N, n]
     runner_up = top2.indices[..., 1].gather(1, positions)          # [N, n]
     variants = ids[:, None, :].repeat(1, n, 1)

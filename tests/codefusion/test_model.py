@@ -156,3 +156,10 @@ def test_sampling_with_alternatives_returns_them_after_each_draw():
     assert more.ids.shape == (2, 9, 8) and more.scores.shape == (2, 9)
     assert torch.equal(more.ids[:, ::3], base.ids)            # draws first, then their variants
     assert torch.all(more.scores[:, 1::3] <= more.scores[:, ::3] + 1e-6)
+
+
+def test_more_alternatives_than_code_positions_is_refused():
+    m = tiny_model()
+    states, mask = source()
+    with pytest.raises(ValueError, match="alternatives"):
+        m.sample(states, mask, k=1, steps=1, alternatives=m.cfg.max_code_len + 1)
