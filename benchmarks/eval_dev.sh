@@ -10,11 +10,14 @@ ev() { .venv/bin/python -m codefusion.evaluate --no-progress -k 5 "$@" 2>&1 | gr
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data $D/cf_train.json --split dev --system $system --json runs/eval/cf_$system.json
 done
+# the same CodeFusion checkpoint without swap variants (README's "without swap variants" rows)
+ev --task cf --data $D/cf_train.json --split dev --alternatives 0 --json runs/eval/cf_codefusion_no_variants.json
 .venv/bin/python -m benchmarks.steps_curve --task cf --steps 1 2 4 8 16 --json runs/eval/cf_steps.json --plot docs/img/steps_curve.png
 .venv/bin/python -m codefusion.cfgen --n 200 --seed 7 --split novel --format benchmark --out runs/eval/cf_novel.json
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel.json --split test --system $system --json runs/eval/cf_novel_$system.json
 done
+ev --task cf --data runs/eval/cf_novel.json --split test --alternatives 0 --json runs/eval/cf_novel_codefusion_no_variants.json
 for t in bash python; do
   for system in codefusion retrieval; do
     ev --task $t --data $D/${t}_train.json --split dev --system $system --json runs/eval/${t}_$system.json
