@@ -158,6 +158,18 @@ def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + rank * 7919 + step) % (2 ** 63))
 
 
+def apply_train_overrides(tcfg, args) -> None:
+    """The command-line overrides of a TrainConfig that this trainer and the autoregressive baseline share."""
+    if args.batch_size:
+        tcfg.batch_size = args.batch_size
+    if args.seed is not None:
+        tcfg.seed = args.seed
+    if args.pretrain_steps is not None:
+        tcfg.pretrain_steps = args.pretrain_steps
+    if args.finetune_steps is not None:
+        tcfg.finetune_steps = args.finetune_steps
+
+
 def plan_steps(cfg, stage: str, max_steps: int | None) -> dict:
     pre = cfg.pretrain_steps if stage in ("pretrain", "all") else 0
     fine = cfg.finetune_steps if stage in ("finetune", "all") else 0
@@ -253,14 +265,7 @@ def main(argv=None) -> int:
     task = get_task(args.task)
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
     mcfg, tcfg = named.model, named.train
-    if args.batch_size:
-        tcfg.batch_size = args.batch_size
-    if args.seed is not None:
-        tcfg.seed = args.seed
-    if args.pretrain_steps is not None:
-        tcfg.pretrain_steps = args.pretrain_steps
-    if args.finetune_steps is not None:
-        tcfg.finetune_steps = args.finetune_steps
+    apply_train_overrides(tcfg, args)
     if args.lr:
         tcfg.lr = args.lr
     if args.eval_every:

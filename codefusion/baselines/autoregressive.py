@@ -817,20 +817,13 @@ def parameter_report(config_name: str, vocab_size: int | None = None) -> dict:
 
 
 def _train_command(args) -> int:
-    from ..train import available_cores, plan_steps, resolve_device
+    from ..train import apply_train_overrides, available_cores, plan_steps, resolve_device
     torch.set_num_threads(max(1, min(args.threads, available_cores())))
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
     tcfg = named.train
-    if args.batch_size:
-        tcfg.batch_size = args.batch_size
-    if args.seed is not None:
-        tcfg.seed = args.seed
+    apply_train_overrides(tcfg, args)
     if args.eval_every:
         tcfg.eval_every = args.eval_every
-    if args.pretrain_steps is not None:
-        tcfg.pretrain_steps = args.pretrain_steps
-    if args.finetune_steps is not None:
-        tcfg.finetune_steps = args.finetune_steps
     cfg = ARConfig.matching(named.model)
     plan = plan_steps(tcfg, args.stage, args.max_steps)
     out = Path(args.out) if args.out else default_checkpoint_dir(f"ar-{args.task}")
