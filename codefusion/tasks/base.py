@@ -53,7 +53,8 @@ class TaskAdapter:
                 sampled.add(key)
             if key not in best or score > best[key].score:
                 best[key] = Candidate(code, float(score))
-        return sorted(best.values(), key=lambda c: (self.normalize_for_match(c.code) not in sampled, -c.score))
+        ranked = sorted(best.items(), key=lambda item: (item[0] not in sampled, -item[1].score))
+        return [candidate for _, candidate in ranked]
 
     def training_source(self, record) -> str:
         """Encoder text for a training record (codefusion.data.Record)."""
