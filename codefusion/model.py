@@ -221,23 +221,44 @@ def cut_at_first_pad(ids: torch.Tensor, logp: torch.Tensor) -> tuple[torch.Tenso
     return ids, (token_logp * keep).sum(-1) / keep.sum(-1)
 
 
+SWAP_POSITIONS = 8    # swap variants combine runner-ups among at most this many least-sure positions
+
+
 def swap_variants(logp: torch.Tensor, ids: torch.Tensor, n: int) -> torch.Tensor:
-    """n variants [N, n, L] of each argmax sequence ids [N, L]: each swaps one position for its runner-up
-    token, at the n positions (up to the first pad) where the head was least sure (smallest top-2 margin).
+    """The n most likely other readings [N, n, L] of each argmax sequence ids [N, L] when every position
+    may keep its argmax or take its runner-up token: variant i swaps a set of positions (up to the first
+    pad), and the sets are the n with the smallest summed top-2 margin (the log-prob a swap costs).
 
     From one sample the head only shows its argmax, yet where it hesitates ("GreaterThan" or
-    "GreaterThanOrEqual", column 1 or 2) its runner-up is a meaningful other reading of the request.
-    Noise draws of a small model often land on the same argmax, so these variants are what makes
-    k candidates differ; the grammar check and the ranking then drop or demote the bad ones."""
+    "GreaterThanOrEqual", column 1 or 2) its runner-up is a meaningful other reading of the request,
+    and where it hesitates twice ("AND ... LessThanEqual" against "OR ... GreaterThan") only a joint
+    swap of both reaches the other reading. Noise draws of a small model often land on the same argmax,
+    so these variants are what makes k candidates differ; the grammar check and the ranking then drop
+    or demote the bad ones. Sets are drawn from the min(n, SWAP_POSITIONS) least-sure positions, which
+    is exact for n <= SWAP_POSITIONS: any set holding a less hesitant position costs more than n singles."""
     top2 = logp.topk(2, dim=-1)
     is_pad = ids == PAD_ID
     in_code = (is_pad.cumsum(-1) - is_pad.long()) == 0            # real tokens and the first pad
-    margin = (top2.values[..., 0] - top2.values[..., 1]).masked_fill(~in_code, math.inf)
-    positions = margin.topk(n, dim=-1, largest=False).indices     # [N, n]
-    runner_up = top2.indices[..., 1].gather(1, positions)          # [N, n]
-    variants = ids[:, None, :].repeat(1, n, 1)
-    variants.scatter_(2, positions[..., None], runner_up[..., None])
+    margin = (top2.values[..., 0] - top2.values[..., 1]).masked_fill(~in_code, 1e4)
+    m = min(n, SWAP_POSITIONS, ids.shape[1])
+    margins, positions = margin.topk(m, dim=-1, largest=False)    # [N, m], least sure first
+    subsets = _swap_sets(m, ids.device)                            # [S, m], S = 2^m - 1
+    cost = margins @ subsets.T.float()                             # [N, S]
+    chosen = subsets[cost.topk(min(n, subsets.shape[0]), dim=-1, largest=False).indices]   # [N, n', m]
+    runner_up = top2.indices[..., 1].gather(1, positions)          # [N, m]
+    keep = ids.gather(1, positions)
+    values = torch.where(chosen, runner_up[:, None], keep[:, None])
+    variants = ids[:, None, :].repeat(1, chosen.shape[1], 1)
+    variants.scatter_(2, positions[:, None].expand(-1, chosen.shape[1], -1), values)
+    if variants.shape[1] < n:                                      # fewer sets than asked: repeat the argmax
+        variants = torch.cat([variants, ids[:, None].expand(-1, n - variants.shape[1], -1)], 1)
     return variants
+
+
+def _swap_sets(m: int, device) -> torch.Tensor:
+    """Every non-empty subset of m positions as a boolean mask [2^m - 1, m]."""
+    codes = torch.arange(1, 2 ** m, device=device)
+    return (codes[:, None] >> torch.arange(m, device=device)) & 1 == 1
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:

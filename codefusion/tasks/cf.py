@@ -29,9 +29,11 @@ import json
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime
+from typing import NamedTuple
 
-from cf_service.rules.ast import CATALOGUE, Text, canonical_name, iter_conditions
+from cf_service.rules.ast import CATALOGUE, Condition, Number, Text, canonical_name, iter_conditions
 from cf_service.rules.errors import RuleError
 from cf_service.rules.parser import parse
 from cf_service.rules.printer import to_canonical
@@ -46,6 +48,7 @@ MAX_SAMPLES = 2
 MAX_SAMPLE_CHARS = 16
 VOTE_BONUS = 0.5          # score added per doubling of candidates that agree (same cells / same rule)
 SYNTHETIC_TRIPLES = 20000
+FLIP_PENALTY = 0.5        # a connective flip scores this much below the code it flips (as much as one vote doubling)
 REAL_RECORD_COPIES = 4    # the real train records appear 1 (core) + this many times (extra pairs)
 
 
@@ -222,6 +225,16 @@ def keyword_rules(masked: Masked) -> list[str]:
 # ----------------------------------------------------------------------------------------------
 # the adapter
 
+class Reading(NamedTuple):
+    """One valid reading of the model's output on its way to ranking: a canonical rule, the score of the
+    code it came from, whether a noise draw produced it (False: a variant), and how many votes it adds
+    to its group (a connective flip adds none: no sample wrote it)."""
+    code: str
+    score: float
+    drawn: bool = True
+    votes: int = 1
+
+
 @register_task("cf")
 class CFTask(TaskAdapter):
     synthetic_triples = SYNTHETIC_TRIPLES
@@ -308,33 +321,59 @@ class CFTask(TaskAdapter):
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
                     drawn: list[bool] | None = None) -> list[Candidate]:
         """`drawn[i]` False marks codes[i] as a swap variant (model.swap_variants), not a sample: a group
-        with no drawn member ranks after every group with one, so variants add candidates, never a new top."""
+        with no drawn member ranks after every group with one, so variants add candidates, never a new top.
+
+        When the request names exactly one column by its header, each candidate also comes bound to that
+        column (`ground`): the model often gets the rule right and the column index wrong. A rule joined
+        by AND also comes joined by OR and the other way round (`flip_connective`), as a variant: "under
+        50 or over 70" is the connective small models confuse most, and an AND that can never hold
+        formats nothing, so its OR reading outranks it."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
+        mentioned = mentioned_columns(request, parsed_table)
+        named = next(iter(mentioned)) if len(mentioned) == 1 else None
         drawn = [True] * len(codes) if drawn is None else drawn
         valid: list[tuple[str, float, bool]] = []
         restored: dict[str, str | None] = {}      # agreeing draws decode the same code: restore it once
         for code, score, was_drawn in zip(codes, scores, drawn):
             if code not in restored:
-                restored[code] = self.restore_valid(code, masked)
+                restored[code] = self.restore_valid(code, masked, named)
             rule_text = restored[code]
             if rule_text is not None:
-                valid.append((rule_text, float(score), was_drawn))
+                valid.append(Reading(rule_text, float(score), was_drawn))
         if not valid:
             floor = (min(scores) if scores else 0.0) - 1.0
             for rule_text in keyword_rules(masked):
-                fixed = self.restore_valid(rule_text, masked)
+                fixed = self.restore_valid(rule_text, masked, named)
                 if fixed is not None:
-                    valid.append((fixed, floor, True))
-        return self.rank(valid, parsed_table, mentioned_columns(request, parsed_table))
+                    valid.append(Reading(fixed, floor))
+        if named is not None:
+            single_range = _single_column_range(parsed_table)
+            grounded: dict[str, str | None] = {}
+            for reading in list(valid):
+                if reading.code not in grounded:
+                    grounded[reading.code] = ground(reading.code, named, bind_cell_rules=not single_range)
+                if grounded[reading.code] is not None:
+                    valid.append(reading._replace(code=grounded[reading.code]))
+        flipped: dict[str, str | None] = {}
+        for reading in list(valid):
+            if reading.code not in flipped:
+                flipped[reading.code] = flip_connective(reading.code)
+            if flipped[reading.code] is not None:
+                valid.append(Reading(flipped[reading.code], reading.score - FLIP_PENALTY, reading.drawn, votes=0))
+        return self.rank(valid, parsed_table, mentioned)
 
-    def restore_valid(self, code: str, masked: Masked) -> str | None:
-        """Canonical rule text for a decoded code, or None when no repair makes it parse."""
+    def restore_valid(self, code: str, masked: Masked, named_column: int | None = None) -> str | None:
+        """Canonical rule text for a decoded code, or None when no repair makes it parse. With
+        `named_column` (the one column the request names), a column reference the model left without
+        its index (`c[c]`, `c[]`) is read as that column."""
         if not isinstance(code, str) or not code.strip():
             return None
         attempts = [restore(code, masked)]
         attempts.append(restore(code, masked, quote=_quote))          # texts with commas, parentheses
+        if named_column is not None and _INDEXLESS_COLUMN.search(attempts[0]):
+            attempts.append(_INDEXLESS_COLUMN.sub(f"c[{named_column}]", attempts[0]))
         for attempt in list(attempts):
             attempts.append(repair(attempt))
         for attempt in dict.fromkeys(attempts):                     # often equal: parse each spelling once
@@ -345,20 +384,22 @@ class CFTask(TaskAdapter):
             except (RuleError, ValueError, TypeError, RecursionError):
                 continue
             if _nonsense_literal(rule):
-                return None
-            return to_canonical(rule)
+                continue
+            return to_canonical(_unwrapped(rule))
         return None
 
-    def rank(self, valid: list[tuple[str, float, bool]], table: Table | None,
+    def rank(self, valid: list[Reading], table: Table | None,
              mentioned: frozenset[int] = frozenset()) -> list[Candidate]:
         """Merge equal candidates (same cells on the table, else same canonical form) and order
-        them: rules on columns the request names before rules on other columns (when it names any),
+        them: when the request names columns, rules on those columns, then cell rules, then rules on
+        other columns (`_grounding`),
         then sampled before variant-only groups, then tier (0 fine, 1 formats nothing/everything,
-        2 does not run on this table), then best score plus VOTE_BONUS * log2(number of agreeing samples)."""
+        2 does not run on this table), then best score plus VOTE_BONUS * log2(number of agreeing votes)."""
         groups: dict[str, dict] = {}
         columns = benchmark_columns(table)
+        single_range = _single_column_range(table)
         keys: dict[str, tuple[str, int]] = {}    # one execution per distinct code, however many votes it has
-        for code, score, was_drawn in valid:
+        for code, score, was_drawn, votes in valid:
             key, tier = code, 0
             if table is not None:
                 if code not in keys:
@@ -366,15 +407,15 @@ class CFTask(TaskAdapter):
                 key, tier = keys[code]
             group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier, "drawn": False})
             group["drawn"] |= was_drawn
-            group["codes"][code] += 1
+            group["codes"][code] += votes
             group["best"][code] = max(score, group["best"].get(code, -math.inf))
         ranked = []
         for group in groups.values():
             # the group's face: the spelling sampled most often, then the best scored
             code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
-            votes = sum(group["codes"].values())
+            votes = max(1, sum(group["codes"].values()))
             score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
-            ranked.append((_unnamed_columns(code, mentioned), not group["drawn"], group["tier"], -score, code, score))
+            ranked.append((_grounding(code, mentioned, single_range), not group["drawn"], group["tier"], -score, code, score))
         ranked.sort()
         return [Candidate(code, score) for *_, code, score in ranked]
 
@@ -427,6 +468,8 @@ def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
     except (RuleError, ValueError, TypeError, ZeroDivisionError, OverflowError):
         return "error:" + code, 2
     key = json.dumps([run.cells, run.visual], sort_keys=True, default=str)
+    if _redundant(rule):
+        return key, 1
     visual = bool(run.visual) or getattr(rule, "name", "") in ("ColorScale", "DataBar", "IconSet")
     n_range = table.n_rows * (len(columns) if columns and _is_cell_rule(rule) else table.n_cols)
     if not visual and (not run.cells or (len(run.cells) >= n_range and table.n_rows >= 4)):
@@ -434,6 +477,39 @@ def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
     if visual and not run.cells:
         return key, 1
     return key, 0
+
+
+_BOUNDS = {"GreaterThan": (False, None), "GreaterThanEqual": (True, None),
+           "LessThan": (None, False), "LessThanEqual": (None, True)}
+
+
+def _redundant(rule) -> bool:
+    """An AND or OR of two comparisons on the same column where one implies the other
+    (`AND(LessThan(30), LessThanEqual(56))` is just `LessThan(30)`): nobody asks for that, it is
+    a misread "less than 30 or more than 56". Decided on the literals, not on the table's data."""
+    if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) != 2:
+        return False
+    a, b = (_interval(arg) for arg in rule.args)
+    return a is not None and b is not None and a[0] == b[0] and (_within(a[1], b[1]) or _within(b[1], a[1]))
+
+
+def _interval(cond):
+    """(column, (low, low inclusive, high, high inclusive)) of a one-literal comparison."""
+    if not isinstance(cond, Condition) or cond.name not in _BOUNDS or len(cond.args) != 1:
+        return None
+    number = cond.args[0]           # the parser reads `30%` in a comparison as the number 0.3
+    if not isinstance(number, Number):
+        return None
+    low, high = _BOUNDS[cond.name]
+    v = number.value
+    return cond.column, ((v, low, math.inf, False) if low is not None else (-math.inf, False, v, high))
+
+
+def _within(inner, outer) -> bool:
+    (lo1, li1, hi1, hi1_in), (lo2, li2, hi2, hi2_in) = inner, outer
+    low_ok = lo1 > lo2 or (lo1 == lo2 and (li2 or not li1))
+    high_ok = hi1 < hi2 or (hi1 == hi2 and (hi2_in or not hi1_in))
+    return low_ok and high_ok
 
 
 def mentioned_columns(request: str, table: Table | None) -> frozenset[int]:
@@ -452,13 +528,64 @@ def mentioned_columns(request: str, table: Table | None) -> frozenset[int]:
                      if not any(j != i and a2 <= a and b <= b2 and b2 - a2 > b - a for j, (a2, b2) in spans.items()))
 
 
-def _unnamed_columns(code: str, mentioned: frozenset[int]) -> bool:
-    """True when the request names columns and the rule reads one it does not name: "top 5 in Days Late"
-    is about the Days Late column, whatever the model's column index says."""
+def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False) -> int:
+    """0: the rule reads only columns the request names (or the request names none); 1: a cell rule
+    while the request names a column; 2: the rule reads a column the request does not name.
+    "top 5 in Days Late" is about the Days Late column, whatever the model's column index says.
+    Where a cell rule's range is one column (the benchmark's Index/Value tables), naming that column
+    ("values over 5") does not ask for a row rule: cell rules rank as 0 there."""
     if not mentioned:
-        return False
+        return 0
     columns = {c.column for c in iter_conditions(parse(code)) if c.column is not None}
-    return bool(columns - mentioned)
+    if columns - mentioned:
+        return 2
+    return 1 if not columns and not single_range else 0
+
+
+def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
+    """`code` with every condition reading `column`: a row rule on another column is moved to it, a cell
+    rule becomes a row rule on it (unless `bind_cell_rules` is False). None when nothing changes, for
+    formulas, and for rules that read two or more columns (which one was meant is not clear)."""
+    rule = parse(code)
+    if not isinstance(rule, Condition):
+        return None
+    columns = {c.column for c in iter_conditions(rule) if c.column is not None}
+    if columns == {column} or len(columns) > 1 or (not columns and not bind_cell_rules):
+        return None
+    return to_canonical(_with_column(rule, column))
+
+
+def _unwrapped(rule):
+    """`AND(x)` and `OR(x)` are just `x` (the model writes them when it drops an arm)."""
+    while isinstance(rule, Condition) and rule.name in ("AND", "OR") and len(rule.args) == 1:
+        rule = rule.args[0]
+    return rule
+
+
+def flip_connective(code: str) -> str | None:
+    """`code` with its outermost AND turned into OR (or OR into AND); None for any other rule."""
+    rule = parse(code)
+    if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) < 2:
+        return None
+    return to_canonical(replace(rule, name="OR" if rule.name == "AND" else "AND"))
+
+
+def _with_column(cond: Condition, column: int) -> Condition:
+    if CATALOGUE[cond.name].family == "logic":
+        return replace(cond, args=tuple(_with_column(a, column) if isinstance(a, Condition) else a
+                                        for a in cond.args))
+    return replace(cond, column=column)
+
+
+def _single_column_range(table: Table | None) -> bool:
+    """True when a cell rule on `table` covers a single column."""
+    if table is None:
+        return False
+    columns = benchmark_columns(table)
+    return (len(columns) if columns else table.n_cols) == 1
+
+
+_INDEXLESS_COLUMN = re.compile(r"\bc\s*\[[^\]\d,()]*\]")
 
 
 def _is_cell_rule(rule) -> bool:

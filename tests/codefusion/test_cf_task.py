@@ -171,4 +171,78 @@ def test_a_rule_on_a_column_the_request_names_ranks_first(task):
     table = [["Units", "Sales"], [5, 120], [50, 900], [1, 480], [30, 1500], [7, 40]]
     out = task.postprocess(["GreaterThan(c[0], 10)", "GreaterThan(c[1], 100)"], [0.9, 0.1],
                            "rows where Sales is over 100", table)
-    assert [c.code for c in out] == ["GreaterThan(c[1], 100)", "GreaterThan(c[0], 10)"]
+    # the Units rule also comes moved to Sales, where "over 10" formats every row (suspect): it ranks last of the Sales rules
+    assert [c.code for c in out] == ["GreaterThan(c[1], 100)", "GreaterThan(c[1], 10)", "GreaterThan(c[0], 10)"]
+
+
+GROUNDING_TABLE = [["Region", "Age", "Sales"], ["North", 31, 120], ["South", 45, 900], ["East", 22, 480],
+                   ["West", 60, 1500], ["North", 38, 40]]
+
+
+@pytest.mark.parametrize("decoded", ["LessThan(c[2], 42)", "LessThan(42)", "LessThan(c[c], 42)", "LessThan(c[], 42)"])
+def test_a_rule_is_grounded_on_the_one_column_the_request_names(task, decoded):
+    # the model wrote the right comparison on the wrong column, on no column, or on a column without its index
+    out = task.postprocess([decoded], [0.0], "fill each row for which Age is below 42", GROUNDING_TABLE)
+    assert out[0].code == "LessThan(c[1], 42)"
+
+
+def test_grounding_leaves_rules_alone_when_no_single_column_is_named(task):
+    out = task.postprocess(["LessThan(c[2], 42)"], [0.0], "fill rows below 42", GROUNDING_TABLE)
+    assert [c.code for c in out] == ["LessThan(c[2], 42)"]
+    out = task.postprocess(["LessThan(c[c], 42)", "LessThan(c[2], 42)"], [0.5, 0.0],
+                           "rows where Age or Sales is below 42", GROUNDING_TABLE)
+    assert [c.code for c in out] == ["LessThan(c[2], 42)"]          # which column c[c] meant is not clear: dropped
+
+
+def test_naming_the_only_column_of_the_range_keeps_the_cell_rule(task):
+    # the benchmark's Index/Value tables: "values" there is the selected range itself, not a row condition
+    table = [["Index", "Value"], [1, 5], [2, 50], [3, 500], [4, 7]]
+    out = task.postprocess(["GreaterThan(10)"], [0.0], "highlight cells where value is over 10", table)
+    assert [c.code for c in out] == ["GreaterThan(10)"]
+
+
+def test_ground_and_flip_connective_rewrite_the_ast():
+    from codefusion.tasks.cf import flip_connective, ground
+    assert ground("AND(GreaterThan(5), LessThan(9))", 2) == "AND(GreaterThan(c[2], 5), LessThan(c[2], 9))"
+    assert ground("top(c[0], 3)", 2) == "top(c[2], 3)"
+    assert ground("top(c[2], 3)", 2) is None                           # already there
+    assert ground("AND(TextEquals(c[0], A), GreaterThan(c[1], 5))", 2) is None   # two columns: unclear
+    assert ground("GreaterThan(5)", 2, bind_cell_rules=False) is None
+    assert flip_connective("AND(LessThan(30), GreaterThan(56))") == "OR(LessThan(30), GreaterThan(56))"
+    assert flip_connective("OR(TextEquals(a), TextEquals(b))") == "AND(TextEquals(a), TextEquals(b))"
+    assert flip_connective("NOT(Blanks())") is None and flip_connective("LessThan(3)") is None
+
+
+def test_an_and_that_can_never_hold_yields_to_its_or_reading(task):
+    # "under 50 or over 70" read as AND formats nothing; its OR flip is offered and ranks above it
+    table = [["Value"], [10], [55], [60], [90], [45]]
+    out = task.postprocess(["AND(LessThan(50), GreaterThan(70))"], [0.0], "cells under 50 or over 70", table)
+    assert [c.code for c in out] == ["OR(LessThan(50), GreaterThan(70))", "AND(LessThan(50), GreaterThan(70))"]
+
+
+def test_a_flip_adds_no_vote(task):
+    # two draws agree on the AND; the flip of a third draw's OR must not outvote them
+    table = [["Value"], [10], [55], [60], [90], [45]]
+    out = task.postprocess(["AND(GreaterThan(40), LessThan(80))", "AND(GreaterThan(40), LessThan(80))",
+                            "OR(GreaterThan(40), LessThan(80))"], [0.0, 0.0, 0.0], "values 40 to 80", table)
+    assert out[0].code == "AND(GreaterThan(40), LessThan(80))"
+
+
+@pytest.mark.parametrize("code, redundant", [
+    ("AND(LessThan(30), LessThanEqual(56))", True),      # just LessThan(30): a misread "less than 30 or more than 56"
+    ("OR(LessThan(50%), LessThanEqual(100%))", True),
+    ("AND(GreaterThan(5), GreaterThanEqual(5))", True),
+    ("OR(LessThan(30), GreaterThan(56))", False),
+    ("AND(GreaterThanEqual(30), LessThanEqual(56))", False),
+    ("AND(LessThan(c[0], 30), LessThanEqual(c[1], 56))", False),   # different columns
+    ("OR(LessThan(30%), GreaterThan(0.5))", False),                # 30% is 0.3
+])
+def test_redundant_conjunctions_are_recognised_from_their_literals(code, redundant):
+    from cf_service.rules.parser import parse
+    from codefusion.tasks.cf import _redundant
+    assert _redundant(parse(code)) is redundant
+
+
+def test_single_argument_logic_is_unwrapped(task):
+    assert [c.code for c in task.postprocess(["AND(GreaterThanEqual(7000))"], [0.0], "7,000 or more")] == \
+        ["GreaterThanEqual(7000)"]

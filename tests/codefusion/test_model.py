@@ -148,6 +148,20 @@ def test_swap_variants_change_the_least_certain_positions_to_their_runner_up():
     assert scores[0, 0] > scores[0, 1] > scores[0, 2]         # a variant never outscores its argmax
 
 
+def test_swap_variants_swap_two_hesitant_positions_together_before_a_sure_one():
+    from codefusion.model import swap_variants
+    V = 6
+    logp = torch.full((1, 4, V), -10.0)
+    # argmax 3 4 5 2: positions 0 and 1 hesitate (margins 0.2, 0.3), position 2 is sure (margin 5)
+    logp[0, 0, 3], logp[0, 0, 1] = -0.5, -0.7
+    logp[0, 1, 4], logp[0, 1, 2] = -0.5, -0.8
+    logp[0, 2, 5], logp[0, 2, 1] = -0.01, -5.01
+    logp[0, 3, 2], logp[0, 3, 1] = -0.01, -9.0
+    ids = logp.argmax(-1)
+    variants = swap_variants(logp, ids, 3)[0].tolist()
+    assert variants == [[1, 4, 5, 2], [3, 2, 5, 2], [1, 2, 5, 2]]   # {0}, {1}, then {0, 1} (cost 0.5 < 5)
+
+
 def test_sampling_with_alternatives_returns_them_after_each_draw():
     m = tiny_model()
     states, mask = source()
