@@ -87,7 +87,7 @@ _WORD_NUMBER = re.compile(
     r"(?P<word>twenty five|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
     r"twenty|fifty|hundred)\b"
     r"|\b(?P<word2>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|fifty)"
-    r"\s+(?=(?:highest|lowest|largest|smallest|biggest|best|worst|top|bottom)\b)", re.I)
+    r"\s+(?=(?:highest|lowest|largest|smallest|biggest|greatest|least|best|worst|top|bottom)\b)", re.I)
 
 _QUOTED = re.compile(r"(?P<q>[\"“”«„])(?P<body>[^\"“”«»„\n]{1,80})[\"“”»]"
                      r"|(?<![A-Za-z0-9])(?P<sq>['‘’])(?P<sbody>[^'‘’\n]{1,80})['‘’](?![A-Za-z0-9])")
@@ -121,7 +121,8 @@ _STOP = re.compile(
     r"\s+(?:in|on|from|for|of|at|within|across|to|with|using|and|or|but|as|by|if|where|when|then|"
     r"so|into|under|inside|via|through|cells?|rows?|column|col|values?|entries|please|conditional|"
     r"formatting|format|formatted|highlight(?:ed)?|colou?r(?:ed)?|should|must|will|need|is|are|stand\s+out|"
-    r"pls|thanks|get|gets|so|then|bold|italics?|"
+    r"pls|thanks|get|gets|so|then|bold|italics?|somewhere|anywhere|"
+    r"(?-i:(?:light\s+|dark\s+|bright\s+)?(?:red|green|yellow|orange|blue|purple|pink|grey|gray|gold|teal)\s*$)|"
     r"(?:light\s+|dark\s+|bright\s+)?(?:red|green|yellow|orange|blue|purple|pink|grey|gray|gold|teal|black|white)"
     r"\s+(?:fill|text|font|background|shading|border|colou?r|highlight)|"
     r"(?:light|dark|bright)\s+(?:red|green|yellow|orange|blue|purple|pink|grey|gray))\b|"
@@ -342,7 +343,7 @@ def _texts(request: str, header: list[str], values: set[str]) -> list[Literal]:
         found.append(Literal("STR", body.strip(), a + (len(body) - len(body.lstrip())),
                              b - (len(body) - len(body.rstrip())), score_of(body.strip(), m.start(), 3.0)))
     for m in _HAVE_IN.finditer(request):
-        phrase = m.group("x").strip()
+        phrase = re.sub(r"\s+(?:somewhere|anywhere)$", "", m.group("x").strip(), flags=re.I)   # "have X somewhere in them"
         if phrase and number_spelling(phrase) is None and not _FUNCTION_WORD.match(phrase) and \
                 not re.match(r"(?:a\s+)?(?:value|values|the|an?\s)\b", phrase, re.I):
             phrase = _clean_text(phrase)

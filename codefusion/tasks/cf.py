@@ -324,15 +324,17 @@ class CFTask(TaskAdapter):
         with no drawn member ranks after every group with one, so variants add candidates, never a new top.
 
         When the request names exactly one column by its header, each candidate also comes bound to that
-        column (`ground`): the model often gets the rule right and the column index wrong. A rule joined
+        column (`ground`): the model often gets the rule right and the column index wrong; when it names
+        two, a two-condition rule comes with its conditions on them in the request's order (`ground_in_order`). A rule joined
         by AND also comes joined by OR and the other way round (`flip_connective`), as a variant: "under
         50 or over 70" is the connective small models confuse most, and an AND that can never hold
         formats nothing, so its OR reading outranks it."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
-        mentioned = mentioned_columns(request, parsed_table)
-        named = next(iter(mentioned)) if len(mentioned) == 1 else None
+        mentions = column_mentions(request, parsed_table)
+        mentioned = frozenset(mentions)
+        named = mentions[0] if len(mentions) == 1 else None
         drawn = [True] * len(codes) if drawn is None else drawn
         valid: list[tuple[str, float, bool]] = []
         restored: dict[str, str | None] = {}      # agreeing draws decode the same code: restore it once
@@ -348,12 +350,13 @@ class CFTask(TaskAdapter):
                 fixed = self.restore_valid(rule_text, masked, named)
                 if fixed is not None:
                     valid.append(Reading(fixed, floor))
-        if named is not None:
+        if named is not None or len(mentions) == 2:
             single_range = _single_column_range(parsed_table)
             grounded: dict[str, str | None] = {}
             for reading in list(valid):
                 if reading.code not in grounded:
-                    grounded[reading.code] = ground(reading.code, named, bind_cell_rules=not single_range)
+                    grounded[reading.code] = (ground(reading.code, named, bind_cell_rules=not single_range)
+                                              if named is not None else ground_in_order(reading.code, mentions))
                 if grounded[reading.code] is not None:
                     valid.append(reading._replace(code=grounded[reading.code]))
         flipped: dict[str, str | None] = {}
@@ -513,24 +516,33 @@ def _within(inner, outer) -> bool:
 
 
 def mentioned_columns(request: str, table: Table | None) -> frozenset[int]:
-    """Columns whose header the request names (whole words, any case); of two that match the same words
-    ("Time" and "Time on Page") the longer name wins."""
+    """Columns whose header the request names (see `column_mentions`)."""
+    return frozenset(column_mentions(request, table))
+
+
+def column_mentions(request: str, table: Table | None) -> list[int]:
+    """Columns whose header the request names, in the order the request names them: whole words, any
+    case, with or without a trailing unit in parentheses ("weight" names "Weight (kg)"); of two that
+    match the same words ("Time" and "Time on Page") the longer name wins."""
     if table is None or not request:
-        return frozenset()
+        return []
     text = " ".join(request.lower().split())
     spans = {}
-    for i, name in enumerate(table.header):
-        name = " ".join(str(name).lower().split())
-        match = re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text) if len(name) >= 2 else None
-        if match:
-            spans[i] = match.span()
-    return frozenset(i for i, (a, b) in spans.items()
-                     if not any(j != i and a2 <= a and b <= b2 and b2 - a2 > b - a for j, (a2, b2) in spans.items()))
+    for i, header in enumerate(table.header):
+        header = " ".join(str(header).lower().split())
+        for name in dict.fromkeys([header, re.sub(r"\s*\([^()]*\)$", "", header)]):
+            match = re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text) if len(name) >= 2 else None
+            if match:
+                spans[i] = match.span()
+                break
+    named = [i for i, (a, b) in spans.items()
+             if not any(j != i and a2 <= a and b <= b2 and b2 - a2 > b - a for j, (a2, b2) in spans.items())]
+    return sorted(named, key=lambda i: spans[i])
 
 
 def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False) -> int:
-    """0: the rule reads only columns the request names (or the request names none); 1: a cell rule
-    while the request names a column; 2: the rule reads a column the request does not name.
+    """How well a rule fits the columns the request names by header, 0 best: 0 it reads all of them (or
+    the request names none), 1 some of them, 2 none (a cell rule), 3 a column the request does not name.
     "top 5 in Days Late" is about the Days Late column, whatever the model's column index says.
     Where a cell rule's range is one column (the benchmark's Index/Value tables), naming that column
     ("values over 5") does not ask for a row rule: cell rules rank as 0 there."""
@@ -538,8 +550,10 @@ def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False)
         return 0
     columns = {c.column for c in iter_conditions(parse(code)) if c.column is not None}
     if columns - mentioned:
-        return 2
-    return 1 if not columns and not single_range else 0
+        return 3
+    if not columns:
+        return 0 if single_range else 2
+    return 0 if columns == mentioned else 1
 
 
 def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
@@ -553,6 +567,24 @@ def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
     if columns == {column} or len(columns) > 1 or (not columns and not bind_cell_rules):
         return None
     return to_canonical(_with_column(rule, column))
+
+
+def ground_in_order(code: str, columns: list[int]) -> str | None:
+    """An AND/OR of as many conditions as `columns` with the i-th condition reading columns[i] ("url is
+    /blog or Channel is Social": conditions follow the request). None when the rule already reads
+    exactly those columns (in whatever order: "Sales over 500 where Region is North"), when the
+    shapes differ, and for other rules."""
+    rule = parse(code)
+    if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) != len(columns):
+        return None
+    if not all(isinstance(arg, Condition) for arg in rule.args):
+        return None
+    read = [{c.column for c in iter_conditions(arg)} for arg in rule.args]
+    if sorted(c for cols in read for c in cols if c is not None) == sorted(columns) and all(len(c) == 1 for c in read):
+        return None
+    if any(len(cols - {None}) > 1 for cols in read):
+        return None
+    return to_canonical(replace(rule, args=tuple(_with_column(arg, col) for arg, col in zip(rule.args, columns))))
 
 
 def _unwrapped(rule):

@@ -246,3 +246,24 @@ def test_redundant_conjunctions_are_recognised_from_their_literals(code, redunda
 def test_single_argument_logic_is_unwrapped(task):
     assert [c.code for c in task.postprocess(["AND(GreaterThanEqual(7000))"], [0.0], "7,000 or more")] == \
         ["GreaterThanEqual(7000)"]
+
+
+def test_two_named_columns_ground_the_conditions_in_request_order(task):
+    table = [["Channel", "URL", "Visits"], ["Social", "/blog/intro", 5], ["Email", "/home", 9],
+             ["Social", "/pricing", 3], ["Referral", "/blog/intro", 8]]
+    out = task.postprocess(["OR(TextEquals(c[0], /blog/intro), TextEquals(c[0], Social))"], [0.0],
+                           'rows in which url is "/blog/intro", or Channel is Social', table)
+    assert out[0].code == "OR(TextEquals(c[1], /blog/intro), TextEquals(c[0], Social))"
+    # a rule that already reads both named columns is left as the model wrote it, whatever its order
+    out = task.postprocess(["AND(GreaterThan(c[2], 4), TextEquals(c[0], Social))"], [0.0],
+                           "rows where Channel is Social and Visits is over 4", table)
+    assert out[0].code == "AND(GreaterThan(c[2], 4), TextEquals(c[0], Social))"
+    assert not any("c[0], 4" in c.code for c in out)
+
+
+def test_a_header_with_a_unit_is_named_without_it():
+    from cf_service.rules.table import Table
+    from codefusion.tasks.cf import column_mentions
+    table = Table(["Order ID", "Weight (kg)", "Carrier"], [])
+    assert column_mentions("bars on weight", table) == [1]
+    assert column_mentions("carrier is DHL and Weight (kg) over 5", table) == [2, 1]

@@ -116,3 +116,15 @@ def test_more_texts_than_slots_stay_in_the_text():
     m = mask_request('cells equal to "a1" or "b2" or "c3" or "d4" or "e5"')
     assert len([l for l in m.literals if l.kind == "STR"]) == 4
     assert '"e5"' in m.text or '"a1"' in m.text
+
+
+def test_text_literals_end_before_place_adverbs_and_a_trailing_format_colour():
+    assert values("labels which have Osaka somewhere in them") == ["Osaka"]
+    assert values("rows for which page is like /home blue") == ["/home"]
+    assert values("rows where Status is Dark Blue") == ["Dark Blue"]       # a capitalised colour is a value
+    assert values("colour cells that say Blue") == ["Blue"]
+
+
+def test_number_words_before_least_and_greatest():
+    assert values("Find the five least values in the Quantity column", "NUM") == ["5"]
+    assert values("the three greatest values in punkte", "NUM") == ["3"]
