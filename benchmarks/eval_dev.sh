@@ -18,6 +18,12 @@ for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel.json --split test --system $system --json runs/eval/cf_novel_$system.json
 done
 ev --task cf --data runs/eval/cf_novel.json --split test --alternatives 0 --json runs/eval/cf_novel_codefusion_no_variants.json
+# a second novel slice, drawn with another seed after the candidate pipeline was tuned on the first: the check
+# that the pipeline's gains are not fitted to those 200 requests
+.venv/bin/python -m codefusion.cfgen --n 300 --seed 11 --split novel --format benchmark --out runs/eval/cf_novel11.json
+for system in codefusion retrieval autoregressive; do
+  ev --task cf --data runs/eval/cf_novel11.json --split test --system $system --json runs/eval/cf_novel11_$system.json
+done
 for t in bash python; do
   for system in codefusion retrieval; do
     ev --task $t --data $D/${t}_train.json --split dev --system $system --json runs/eval/${t}_$system.json

@@ -91,11 +91,13 @@ class Generator:
         states, mask = self.encoder([source])
         return self.model.sample(states, mask, k=int(k) * self.oversample, steps=steps, generator=self._rng(seed),
                                  eta=self.eta, projection=self.projection, return_trajectory=trajectory,
-                                 alternatives=0 if trajectory else self.alternatives)
+                                 alternatives=self.alternatives)
 
     def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
-        out = self._sample(request, table, k, steps, seed, trajectory=False)
+        return self._candidates(self._sample(request, table, k, steps, seed, trajectory=False), request, table, k)
+
+    def _candidates(self, out, request, table, k):
         codes = self.tokenizer.decode_batch(out.ids[0])
         codes, scores, drawn = self._one_vote_per_variant(codes, out.scores[0].tolist())
         return self.task.postprocess(codes, scores, request, table, drawn=drawn)[:int(k)]
@@ -121,11 +123,17 @@ class Generator:
 
     def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.
-        (The whole trajectory is computed first; frames are then yielded in order.)"""
+        The last frame also carries "candidates", what `generate` with the same seed returns, from the same
+        draws, so the caller need not sample again. (The whole trajectory is computed first; frames are
+        then yielded in order.)"""
         out = self._sample(request, table, k, steps, seed, trajectory=True)
+        last = len(out.trajectory) - 1
         for i, (t, ids) in enumerate(zip(out.timesteps, out.trajectory)):
             codes = self.tokenizer.decode_batch(ids[0][:int(k)])   # the first k draws; oversampled ones stay hidden
-            yield {"step": i, "t": int(t), "codes": self.task.display_codes(codes, request, table)}
+            frame = {"step": i, "t": int(t), "codes": self.task.display_codes(codes, request, table)}
+            if i == last:
+                frame["candidates"] = self._candidates(out, request, table, k)
+            yield frame
 
 
 def load_generator(task: str, checkpoint=None, **sampling) -> Generator:

@@ -107,13 +107,17 @@ def _number(text: str):
     return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
 
 
-def coerce_json_value(value, where: str = "cell"):
-    """A JSON cell value as a table value (see the module docstring for the rules)."""
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def coerce_json_value(value, where="cell"):
+    """A JSON cell value as a table value (see the module docstring for the rules). `where` names the
+    cell in error messages: a string, or (row, column) to be spelled only when there is an error."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-            raise TableError(f"{where} holds {value!r}, which is not an Excel number",
+        if isinstance(value, float) and (value != value or value in _INFINITIES):
+            raise TableError(f"{_cell_name(where)} holds {value!r}, which is not an Excel number",
                              hint="use a finite number, text or null for a blank cell")
         return value
     if isinstance(value, str):
@@ -124,7 +128,7 @@ def coerce_json_value(value, where: str = "cell"):
             return ExcelError(value)
         if _NUMBER.fullmatch(text):
             number = _number(text)
-            return value if number in (float("inf"), float("-inf")) else number  # 1e400: text
+            return value if number in _INFINITIES else number  # 1e400: text
         if _GROUPED.fullmatch(text):
             return _number(text.replace(",", ""))
         match = _PERCENT.fullmatch(text)
@@ -137,9 +141,13 @@ def coerce_json_value(value, where: str = "cell"):
                 return value  # looks like a date but is not one (2024-13-45): keep the text
             return parsed.date() if len(text) == 10 else parsed
         return value
-    raise TableError(f"{where} holds a {type(value).__name__} ({json.dumps(value)[:40]}), "
+    raise TableError(f"{_cell_name(where)} holds a {type(value).__name__} ({json.dumps(value)[:40]}), "
                      "but a cell must be a number, text, true/false or null",
                      hint="flatten nested lists/objects into plain cell values")
+
+
+def _cell_name(where) -> str:
+    return f"row {where[0]}, column {where[1]}" if isinstance(where, tuple) else where
 
 
 def table_from_json(obj) -> Table:
@@ -165,7 +173,7 @@ def table_from_json(obj) -> Table:
         if len(row) > len(header):
             raise TableError(f"row {i} has {len(row)} cells but the header has {len(header)}",
                              hint="add a header name for every column, or drop the extra cells")
-        cells = [coerce_json_value(v, where=f"row {i}, column {j}") for j, v in enumerate(row)]
+        cells = [coerce_json_value(v, (i, j)) for j, v in enumerate(row)]
         rows.append(cells + [None] * (len(header) - len(cells)))
     return Table(list(header), rows, (1, 1))
 

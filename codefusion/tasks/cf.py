@@ -30,6 +30,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import replace
+from functools import lru_cache
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -452,6 +453,13 @@ def _nonsense_literal(rule) -> bool:
 _BROKEN_COLUMN = re.compile(r"^c\s*\[[^\]]*\]?$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def parse_canonical(code: str):
+    """The rule of a canonical code (what restore_valid returns). Ranking, grounding and flipping all read
+    the same few codes of a request, and the AST is immutable, so one parse serves them all."""
+    return parse(code)
+
+
 def _safe_table(table):
     """Rows as given, or None when they are not a table (training records with odd data)."""
     if table is None or isinstance(table, Table):
@@ -465,7 +473,7 @@ def _safe_table(table):
 def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
     """`code` is canonical (restore_valid), so the service's preview of the same rule on the same
     table reuses this execution (cf_service/rules/runs.py)."""
-    rule = parse(code)
+    rule = parse_canonical(code)
     try:
         run = execute_once(rule, code, table, columns=columns if _is_cell_rule(rule) else None)
     except (RuleError, ValueError, TypeError, ZeroDivisionError, OverflowError):
@@ -548,7 +556,7 @@ def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False)
     ("values over 5") does not ask for a row rule: cell rules rank as 0 there."""
     if not mentioned:
         return 0
-    columns = {c.column for c in iter_conditions(parse(code)) if c.column is not None}
+    columns = {c.column for c in iter_conditions(parse_canonical(code)) if c.column is not None}
     if columns - mentioned:
         return 3
     if not columns:
@@ -560,7 +568,7 @@ def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
     """`code` with every condition reading `column`: a row rule on another column is moved to it, a cell
     rule becomes a row rule on it (unless `bind_cell_rules` is False). None when nothing changes, for
     formulas, and for rules that read two or more columns (which one was meant is not clear)."""
-    rule = parse(code)
+    rule = parse_canonical(code)
     if not isinstance(rule, Condition):
         return None
     columns = {c.column for c in iter_conditions(rule) if c.column is not None}
@@ -574,7 +582,7 @@ def ground_in_order(code: str, columns: list[int]) -> str | None:
     /blog or Channel is Social": conditions follow the request). None when the rule already reads
     exactly those columns (in whatever order: "Sales over 500 where Region is North"), when the
     shapes differ, and for other rules."""
-    rule = parse(code)
+    rule = parse_canonical(code)
     if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) != len(columns):
         return None
     if not all(isinstance(arg, Condition) for arg in rule.args):
@@ -596,7 +604,7 @@ def _unwrapped(rule):
 
 def flip_connective(code: str) -> str | None:
     """`code` with its outermost AND turned into OR (or OR into AND); None for any other rule."""
-    rule = parse(code)
+    rule = parse_canonical(code)
     if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) < 2:
         return None
     return to_canonical(replace(rule, name="OR" if rule.name == "AND" else "AND"))

@@ -74,3 +74,20 @@ def test_code_generation_with_the_shipped_model(model_app, task):
     assert response.status_code == 200, response.get_data(as_text=True)
     candidates = response.get_json()["candidates"]
     assert 1 <= len(candidates) <= 2 and all(c["code"].strip() for c in candidates)
+
+
+def test_cf_stream_result_is_the_generate_answer_from_one_pass(model_app, monkeypatch):
+    # the stream's last frame carries the ranked candidates of its own draws: the result equals
+    # POST /generate with the same seed, and the model samples once per stream
+    checkpoint_or_skip("cf")
+    client = model_app.test_client()
+    body = {"request": "top 3 sales", "k": 3, "seed": 4, "table": SAMPLE_TABLE}
+    expected = client.post("/v1/cf/generate", json=body).get_json()
+    model = model_app.extensions["cf_models"].get("cf").model
+    calls = []
+    real = model.sample
+    monkeypatch.setattr(model, "sample", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    response = client.get("/v1/cf/stream", query_string={**body, "table": json.dumps(SAMPLE_TABLE)})
+    result = [data for kind, data in parse_sse(response.get_data(as_text=True)) if kind == "result"][0]
+    assert result["candidates"] == expected["candidates"]
+    assert len(calls) == 1
