@@ -68,6 +68,8 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=1000)
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--steps", type=int, default=None, help="sampling steps (default: the checkpoint's)")
+    p.add_argument("--address", default=None,
+                   help="where the rows sit in the sheet, as the add-in sends it (e.g. Sheet1!C5); default A1")
     p.add_argument("--timeout", type=float, default=300, help="client timeout per request, seconds")
     add_server_options(p)
     p.add_argument("--json", help="write the figures here")
@@ -76,10 +78,12 @@ def main(argv=None) -> int:
     body = {"request": "highlight sales under 500 in red", "table": sales_table(args.rows), "k": args.k, "seed": 0}
     if args.steps:
         body["steps"] = args.steps
+    if args.address:
+        body["address"] = args.address
     env = {"CF_LOG_LEVEL": "WARNING", "CF_MAX_TABLE_CELLS": str(max(20_000, (args.rows + 1) * 4))}
     if args.checkpoints:
         env["CF_SERVICE_CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
-    figures = {"benchmark": "http_cf_generate", "rows": args.rows, "k": args.k, "steps": args.steps,
+    figures = {"benchmark": "http_cf_generate", "rows": args.rows, "k": args.k, "steps": args.steps, "address": args.address,
                "workers": args.workers, "levels": []}
     with LiveServer(app=args.app, workers=args.workers, threads=args.threads, env=env, ready_timeout_s=300) as server:
         for _ in range(2):   # warm-up: first requests pay for lazy initialisation

@@ -2,11 +2,15 @@
 # The README's result tables, reproduced: dev-split figures of CodeFusion and both baselines for every task,
 # the CF sampling-steps curve, and the CF "novel phrasing" slice (synthetic requests in phrasings the
 # training data generator never used). Run from the repo root after training; writes runs/eval/*.json.
+# Arguments pick tasks (default all): `bash benchmarks/eval_dev.sh cf` reproduces the CF tables only.
 set -u
+TASKS=${*:-cf bash python}
+want() { [[ " $TASKS " == *" $1 "* ]]; }
 export HF_HUB_OFFLINE=1
 D=${CODEFUSION_DATA:-../shared/data}/codefusion/train
 mkdir -p runs/eval
 ev() { .venv/bin/python -m codefusion.evaluate --no-progress -k 5 "$@" 2>&1 | grep -v "Loading weights"; }
+if want cf; then
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data $D/cf_train.json --split dev --system $system --json runs/eval/cf_$system.json
 done
@@ -24,7 +28,9 @@ ev --task cf --data runs/eval/cf_novel.json --split test --alternatives 0 --json
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel11.json --split test --system $system --json runs/eval/cf_novel11_$system.json
 done
+fi
 for t in bash python; do
+  want $t || continue
   for system in codefusion retrieval; do
     ev --task $t --data $D/${t}_train.json --split dev --system $system --json runs/eval/${t}_$system.json
   done

@@ -13,15 +13,23 @@ The memo lives in a ContextVar for the `with` block only, because the ranking is
 generator, whose interface carries no request state. Nothing outlives the block and each request
 (thread) sees its own memo. Outside a block `execute_once` is plain `execute`.
 
-Keys are (canonical rule text, table identity, columns): the canonical text determines the rule
-(print -> parse -> print is stable), and tables are compared by identity, so the same rows placed at
-another origin are another entry. Callers must not mutate the Execution they get: it is shared.
+Keys are (canonical rule text, identity of the table's rows, columns): the canonical text determines
+the rule (print -> parse -> print is stable). The ranking reads the table at A1 while the preview reads
+the same rows where the user selected them (`Sheet1!C5:F20`, `pipeline.place_table` shares the rows):
+a condition rule formats the same cells of the rows wherever they sit, so its execution is reused with
+the addresses moved; a formula rule's relative references depend on the origin, so it is executed
+again. Callers must not mutate the Execution they get: it is shared.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
+from functools import lru_cache
 from contextvars import ContextVar
 
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+from .ast import Formula
 from .executor import Execution, execute
 from .table import Table
 
@@ -44,9 +52,30 @@ def execute_once(rule, canonical: str, table: Table, *, columns: list[int] | Non
     memo = _memo.get()
     if memo is None:
         return execute(rule, table, columns=columns)
-    key = (canonical, id(table), None if columns is None else tuple(columns))
+    movable = not isinstance(rule, Formula)
+    key = (canonical, id(table.rows), None if columns is None else tuple(columns),
+           None if movable else table.origin)
     entry = memo.get(key)
     if entry is None:
-        # the entry holds the table so that its id cannot be reused by another table meanwhile
+        # the entry holds the table so that the id of its rows cannot be reused by another table meanwhile
         entry = memo[key] = (table, execute(rule, table, columns=columns))
-    return entry[1]
+    ran_on, execution = entry
+    if ran_on.origin == table.origin:
+        return execution
+    return _moved(execution, table.origin[0] - ran_on.origin[0], table.origin[1] - ran_on.origin[1])
+
+
+def _moved(execution: Execution, rows: int, cols: int) -> Execution:
+    """The same execution with every cell address moved by (rows, cols)."""
+    def move(address: str) -> str:
+        letters, row = _ADDRESS.fullmatch(address).groups()
+        return _moved_column(letters, cols) + str(int(row) + rows)
+    return Execution([move(a) for a in execution.cells], {move(a): v for a, v in execution.visual.items()})
+
+
+_ADDRESS = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+@lru_cache(maxsize=1024)
+def _moved_column(letters: str, cols: int) -> str:
+    return get_column_letter(column_index_from_string(letters) + cols)
