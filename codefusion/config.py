@@ -103,7 +103,7 @@ def get_config(name: str) -> NamedConfig:
         # step from noise beat 2-16 steps in accuracy and latency for this small model; 3 swap variants per
         # sample raised top-3/5 (novel slice 0.865 -> 0.890/0.895) at the same top-1 there. 3x oversampling
         # (15 draws for k=5) instead of 4x: a quarter faster (model p50 ~105 -> ~85 ms), and over dev and both
-        # novel slices (562 requests) 478/507/509 hits at top-1/3/5 against 481/507/511 (README "Results").
+        # novel slices (562 requests) 484/514/517 hits at top-1/3/5 against 485/514/519 (README "Results").
         return _small(max_code_len=32, vocab=1000, pretrain=500, finetune=1500, encoder_max_len=96,  # keeps 99 % of CF targets
                       sampling_steps=1, sampling_oversample=3, x0_projection="soft", sampling_alternatives=3)
     if name == "bash-small":
