@@ -111,8 +111,9 @@ _CHAIN = re.compile(r"(?:(?:starts?|begins?|starting|beginning|ends?|ending|suff
 # Words that may sit between a cue and its literal ("is not X", "is one of X", "equal to either X").
 _CONNECTOR = re.compile(r"(?:not|either|one\s+of|any\s+of|something\s+(?:with|like|other\s+than)|anything\s+but|"
                         r"the\s+(?:value|text|word|string|letters?)|a\s+value(?:\s+of)?|value(?:\s+of)?)\s+")
+# (not after a hyphen: "colour-code entire rows" is a verb, not "the code entire")
 _NOUN_CUE = re.compile(
-    r"\b(?:the\s+)?(?:word|text|string|phrase|label|entry|value|status|name|letter|code|id|prefix|suffix)(?:s|es)?"
+    r"\b(?:the\s+)?(?<!-)(?:word|text|string|phrase|label|entry|value|status|name|letter|code|id|prefix|suffix)(?:s|es)?"
     r"(?:\s+(?:is|of|as|id))?\s+", re.I)
 _HAVE_IN = re.compile(r"\b(?:have|has|having|with|contain|contains)\s+"
                       r"(?P<x>(?:(?!\b(?:have|has|having|with|that|which)\b).){1,60}?)\s+in\s+"

@@ -326,10 +326,12 @@ class CFTask(TaskAdapter):
 
         When the request names exactly one column by its header, each candidate also comes bound to that
         column (`ground`): the model often gets the rule right and the column index wrong; when it names
-        two, a two-condition rule comes with its conditions on them in the request's order (`ground_in_order`). A rule joined
-        by AND also comes joined by OR and the other way round (`flip_connective`), as a variant: "under
-        50 or over 70" is the connective small models confuse most, and an AND that can never hold
-        formats nothing, so its OR reading outranks it."""
+        two, a two-condition rule comes with its conditions on them in the request's order
+        (`ground_in_order`). When it names none and does not speak of rows, a rule on one column also
+        comes as a cell rule (`unground`), and cell rules rank first: "show me deadlines in the last 7
+        days" asks for no row rule. A rule joined by AND also comes joined by OR and the other way round
+        (`flip_connective`), scored lower and with no vote: "under 50 or over 70" is the connective small
+        models confuse most, and an AND that can never hold formats nothing, so its OR reading outranks it."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
@@ -351,6 +353,14 @@ class CFTask(TaskAdapter):
                 fixed = self.restore_valid(rule_text, masked, named)
                 if fixed is not None:
                     valid.append(Reading(fixed, floor))
+        cells_first = not mentions and not _ROW_WORDS.search(request or "")
+        if cells_first and parsed_table is not None:
+            ungrounded: dict[str, str | None] = {}
+            for reading in list(valid):
+                if reading.code not in ungrounded:
+                    ungrounded[reading.code] = unground(reading.code)
+                if ungrounded[reading.code] is not None:
+                    valid.append(reading._replace(code=ungrounded[reading.code]))
         if named is not None or len(mentions) == 2:
             single_range = _single_column_range(parsed_table)
             grounded: dict[str, str | None] = {}
@@ -366,7 +376,7 @@ class CFTask(TaskAdapter):
                 flipped[reading.code] = flip_connective(reading.code)
             if flipped[reading.code] is not None:
                 valid.append(Reading(flipped[reading.code], reading.score - FLIP_PENALTY, reading.drawn, votes=0))
-        return self.rank(valid, parsed_table, mentioned)
+        return self.rank(valid, parsed_table, mentioned, cells_first)
 
     def restore_valid(self, code: str, masked: Masked, named_column: int | None = None) -> str | None:
         """Canonical rule text for a decoded code, or None when no repair makes it parse. With
@@ -393,7 +403,7 @@ class CFTask(TaskAdapter):
         return None
 
     def rank(self, valid: list[Reading], table: Table | None,
-             mentioned: frozenset[int] = frozenset()) -> list[Candidate]:
+             mentioned: frozenset[int] = frozenset(), cells_first: bool = False) -> list[Candidate]:
         """Merge equal candidates (same cells on the table, else same canonical form) and order
         them: when the request names columns, rules on those columns, then cell rules, then rules on
         other columns (`_grounding`),
@@ -419,7 +429,8 @@ class CFTask(TaskAdapter):
             code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
             votes = max(1, sum(group["codes"].values()))
             score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
-            ranked.append((_grounding(code, mentioned, single_range), not group["drawn"], group["tier"], -score, code, score))
+            ranked.append((_grounding(code, mentioned, single_range, cells_first), not group["drawn"], group["tier"],
+                           -score, code, score))
         ranked.sort()
         return [Candidate(code, score) for *_, code, score in ranked]
 
@@ -548,15 +559,16 @@ def column_mentions(request: str, table: Table | None) -> list[int]:
     return sorted(named, key=lambda i: spans[i])
 
 
-def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False) -> int:
-    """How well a rule fits the columns the request names by header, 0 best: 0 it reads all of them (or
-    the request names none), 1 some of them, 2 none (a cell rule), 3 a column the request does not name.
-    "top 5 in Days Late" is about the Days Late column, whatever the model's column index says.
-    Where a cell rule's range is one column (the benchmark's Index/Value tables), naming that column
-    ("values over 5") does not ask for a row rule: cell rules rank as 0 there."""
-    if not mentioned:
-        return 0
+def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False, cells_first: bool = False) -> int:
+    """How well a rule fits the columns the request names by header, 0 best: 0 it reads all of them,
+    1 some of them, 2 none (a cell rule), 3 a column the request does not name. "top 5 in Days Late" is
+    about the Days Late column, whatever the model's column index says. Where a cell rule's range is one
+    column (the benchmark's Index/Value tables), naming that column ("values over 5") does not ask for a
+    row rule: cell rules rank as 0 there. When the request names no column, every rule is 0, except that
+    with `cells_first` (the request does not speak of rows either) a row rule is 1."""
     columns = {c.column for c in iter_conditions(parse_canonical(code)) if c.column is not None}
+    if not mentioned:
+        return 1 if columns and cells_first else 0
     if columns - mentioned:
         return 3
     if not columns:
@@ -595,6 +607,16 @@ def ground_in_order(code: str, columns: list[int]) -> str | None:
     return to_canonical(replace(rule, args=tuple(_with_column(arg, col) for arg, col in zip(rule.args, columns))))
 
 
+def unground(code: str) -> str | None:
+    """`code` as a cell rule when it reads one column (`Last7Days(c[1])` -> `Last7Days()`); None otherwise."""
+    rule = parse_canonical(code)
+    if not isinstance(rule, Condition):
+        return None
+    if len({c.column for c in iter_conditions(rule) if c.column is not None}) != 1:
+        return None
+    return to_canonical(_with_column(rule, None))
+
+
 def _unwrapped(rule):
     """`AND(x)` and `OR(x)` are just `x` (the model writes them when it drops an arm)."""
     while isinstance(rule, Condition) and rule.name in ("AND", "OR") and len(rule.args) == 1:
@@ -625,6 +647,8 @@ def _single_column_range(table: Table | None) -> bool:
     return (len(columns) if columns else table.n_cols) == 1
 
 
+# a request that speaks of rows asks for a row rule even when it names no column the way the header does
+_ROW_WORDS = re.compile(r"\b(?:rows?|lines?|records?|entries)\b", re.IGNORECASE)
 _INDEXLESS_COLUMN = re.compile(r"\bc\s*\[[^\]\d,()]*\]")
 
 

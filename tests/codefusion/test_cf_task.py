@@ -267,3 +267,24 @@ def test_a_header_with_a_unit_is_named_without_it():
     table = Table(["Order ID", "Weight (kg)", "Carrier"], [])
     assert column_mentions("bars on weight", table) == [1]
     assert column_mentions("carrier is DHL and Weight (kg) over 5", table) == [2, 1]
+
+
+def test_a_request_naming_no_column_prefers_the_cell_rule_reading(task):
+    # "deadlines in the last 7 days" names no column and no rows: the model's column guess also comes as a cell rule
+    from datetime import date, timedelta
+    today = date.today()
+    table = [["Task", "Deadline"], ["a", str(today - timedelta(days=2))], ["b", str(today - timedelta(days=30))],
+             ["c", str(today - timedelta(days=5))], ["d", str(today + timedelta(days=9))]]
+    out = task.postprocess(["Last7Days(c[1])"], [0.0], "Show me deadlines in the last 7 days", table)
+    assert [c.code for c in out][:1] == ["Last7Days()"]
+    assert "Last7Days(c[1])" in [c.code for c in out]
+    # a request about rows keeps the row rule the model wrote, and gets no cell-rule reading
+    out = task.postprocess(["Last7Days(c[1])"], [0.0], "fill rows due in the last 7 days", table)
+    assert [c.code for c in out] == ["Last7Days(c[1])"]
+
+
+def test_unground_drops_the_one_column_of_a_rule():
+    from codefusion.tasks.cf import unground
+    assert unground("AND(GreaterThan(c[1], 5), LessThan(c[1], 9))") == "AND(GreaterThan(5), LessThan(9))"
+    assert unground("AND(GreaterThan(c[1], 5), LessThan(c[0], 9))") is None
+    assert unground("top(5)") is None

@@ -128,3 +128,8 @@ def test_text_literals_end_before_place_adverbs_and_a_trailing_format_colour():
 def test_number_words_before_least_and_greatest():
     assert values("Find the five least values in the Quantity column", "NUM") == ["5"]
     assert values("the three greatest values in punkte", "NUM") == ["3"]
+
+
+def test_colour_code_is_a_verb_not_a_noun_cue():
+    assert values("Colour-code entire rows for which region is prefixed with C") == ["C"]
+    assert values("rows where the code is X1") == ["X1"]

@@ -7,7 +7,7 @@ from cf_service import pipeline
 from cf_service.rules import runs
 from codefusion.tasks import get_task
 
-# the request names no column, so the ranking grounds no rule on Sales (tasks/cf.py: ground)
+# the request names no column but speaks of rows: the ranking neither grounds nor ungrounds (tasks/cf.py)
 ROWS = [["Region", "Sales"]] + [[r, s] for r, s in zip(["North", "South", "East", "West"] * 5, range(100, 2100, 100))]
 # decoded codes as the model gives them: agreeing draws repeat a code, spellings differ
 CODES = ["LessThan(c[1], 500)", "LessThan(c[1], 500)", "lessthan(c[1],500)", "GreaterThan(c[1], 900)",
@@ -37,7 +37,7 @@ def executions(monkeypatch):
 @pytest.mark.parametrize("address", [None, "C5"])
 def test_each_rule_runs_once_per_table(executions, address):
     placed = pipeline.place_table(ROWS, address)
-    out = pipeline.generate_cf(RankingGenerator(), "highlight anything under 500", placed, k=5)
+    out = pipeline.generate_cf(RankingGenerator(), "highlight rows under 500", placed, k=5)
     assert [c["rule"] for c in out["candidates"]] == ["LessThan(c[1], 500)", "GreaterThan(c[1], 900)", "top(3)"]
     assert out["rejected"][0]["code"] == "LessThan(c[5], 1)"     # no column 5: not memoised, run again
     succeeded = [call for call in executions if call[0].column != 5]
@@ -49,6 +49,6 @@ def test_each_rule_runs_once_per_table(executions, address):
 @pytest.mark.parametrize("address", [None, "C5"])
 def test_reusing_runs_changes_no_answer(monkeypatch, address):
     placed = pipeline.place_table(ROWS, address)
-    memoised = pipeline.generate_cf(RankingGenerator(), "highlight anything under 500", placed, k=5)
+    memoised = pipeline.generate_cf(RankingGenerator(), "highlight rows under 500", placed, k=5)
     monkeypatch.setattr(pipeline, "request_runs", nullcontext)
-    assert pipeline.generate_cf(RankingGenerator(), "highlight anything under 500", placed, k=5) == memoised
+    assert pipeline.generate_cf(RankingGenerator(), "highlight rows under 500", placed, k=5) == memoised
