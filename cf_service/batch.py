@@ -16,8 +16,7 @@ import csv
 import io
 import json
 import sys
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,8 +25,9 @@ from . import pipeline
 from .rules.errors import RuleError, TableError
 from .rules.excel_writer import RuleApplication, apply_rules
 from .rules.parser import parse
+from .rules.runs import request_runs
 from .rules.styles import style_from_request
-from .rules.table import ExcelError, table_from_sheet
+from .rules.table import table_from_sheet
 from .rules.workbook_safety import check_workbook
 
 
@@ -74,15 +74,6 @@ def load_items(path: str | Path) -> list[BatchItem]:
     if not items:
         raise ValueError(f"{path.name} holds no requests")
     return items
-
-
-def _json_cell(value):
-    """A sheet value as the JSON the generator and the report understand."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, ExcelError):
-        return str(value)
-    return value
 
 
 def run_batch(workbook: bytes, items: list[BatchItem], generator, *, k: int = 5, steps: int | None = None,
@@ -132,11 +123,14 @@ def _one(book, item: BatchItem, generator, *, k, steps, seed):
     if not table.rows:
         raise TableError(f"range {item.range} holds only a header row",
                          hint="include the data rows below the header, e.g. A1:D20")
-    rows = [list(table.header)] + [[_json_cell(v) for v in row] for row in table.rows]
-    placed = pipeline.Placed(table, table.data_range())
+    # the model reads the range as if its header sat at A1 (like the JSON rows of the API); the same rows
+    # serve the ranking and the previews, so the previews reuse the ranking's executions (rules/runs.py)
+    at_a1 = replace(table, origin=(1, 1))
+    placed = pipeline.Placed(table, table.data_range(), at_a1)
     style = style_from_request(item.request)
-    raw = generator.generate(item.request, table=rows, k=k, steps=steps, seed=seed)
-    candidates, _ = pipeline.rank_candidates([(c.code, c.score) for c in raw], placed, style)
+    with request_runs():
+        raw = generator.generate(item.request, table=at_a1, k=k, steps=steps, seed=seed)
+        candidates, _ = pipeline.rank_candidates([(c.code, c.score) for c in raw], placed, style)
     summaries = [_summary(c) for c in candidates]
     if not candidates:
         return None, [], None

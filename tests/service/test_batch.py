@@ -50,8 +50,9 @@ def test_run_batch_writes_the_best_rule_per_range_and_reports_alternatives():
     assert second["chosen"]["rule"] == "TextEquals(Open)" and second["chosen"]["equivalent"] == ["TextContains(Open)"]
     assert third["status"] == "no_valid_rule" and third["chosen"] is None
     assert fourth["status"] == "error" and fourth["error"]["code"] == "table_error"
-    # the generator saw the table read from the sheet, header first
-    assert generator.calls[0]["table"] == [["Sales"], [420], [980], [310]]
+    # the generator saw the table read from the sheet, header first, placed at A1 as the API's JSON rows are
+    seen = generator.calls[0]["table"]
+    assert (seen.header, seen.rows, seen.origin) == (["Sales"], [[420], [980], [310]], (1, 1))
     assert generator.calls[0]["k"] == 3 and generator.calls[0]["seed"] == 7
     ws = openpyxl.load_workbook(io.BytesIO(output))["Sales"]
     written = {str(cf.sqref): [r.type for r in cf.rules] for cf in ws.conditional_formatting}
