@@ -118,7 +118,8 @@ def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
 
 
 def rank_candidates(raw: list[tuple[str, float]], placed: Placed, style: Style) -> tuple[list[dict], list[dict]]:
-    """Checked candidates (best first, merged) and the rejected raw codes with their errors."""
+    """Checked candidates (merged, in the order of `raw`: the generator's ranking, which is not by score
+    alone, see codefusion/tasks/cf.py `rank`) and the rejected raw codes with their errors."""
     candidates, rejected, by_key = [], [], {}
     for code, score in raw:
         try:
@@ -137,7 +138,6 @@ def rank_candidates(raw: list[tuple[str, float]], placed: Placed, style: Style) 
         described["equivalent"] = []
         by_key[key] = described
         candidates.append(described)
-    candidates.sort(key=lambda c: -c["score"])
     return candidates, rejected
 
 

@@ -4,7 +4,7 @@
     task.source_text("highlight sales under $800", [["Region", "Sales"], ["North", 120]])
         -> 'highlight sales under <NUM0> | columns: c0 Region (text: North), c1 Sales (number)'
     task.postprocess(["LessThan(c[1], <NUM0>)", "LessThan(c[1], <NUM0>"], [-0.1, -0.3], request, table)
-        -> [Candidate("LessThan(c[1], 800)", -0.1)]                 # restored, repaired, merged
+        -> [Candidate("LessThan(c[1], 800)", -0.1), ...]            # restored, repaired, merged, then siblings
 
 Training: `training_source(record)` / `training_target(record)` give the masked pair of a record
 (the target's literals that the request contains become the same placeholders). The core calls
@@ -49,6 +49,7 @@ MAX_SAMPLES = 2
 MAX_SAMPLE_CHARS = 16
 VOTE_BONUS = 0.5          # score added per doubling of candidates that agree (same cells / same rule)
 SYNTHETIC_TRIPLES = 20000
+SIBLING_PENALTY = 1.0     # siblings rank after every model reading anyway; this orders them among themselves
 FLIP_PENALTY = 0.5        # a connective flip scores this much below the code it flips (as much as one vote doubling)
 REAL_RECORD_COPIES = 4    # the real train records appear 1 (core) + this many times (extra pairs)
 
@@ -234,6 +235,7 @@ class Reading(NamedTuple):
     score: float
     drawn: bool = True
     votes: int = 1
+    filler: bool = False      # a sibling of a drawn rule (`siblings`): offered only after every model reading
 
 
 @register_task("cf")
@@ -331,7 +333,10 @@ class CFTask(TaskAdapter):
         comes as a cell rule (`unground`), and cell rules rank first: "show me deadlines in the last 7
         days" asks for no row rule. A rule joined by AND also comes joined by OR and the other way round
         (`flip_connective`), scored lower and with no vote: "under 50 or over 70" is the connective small
-        models confuse most, and an AND that can never hold formats nothing, so its OR reading outranks it."""
+        models confuse most, and an AND that can never hold formats nothing, so its OR reading outranks it.
+        Last come the siblings of the sampled rules (`siblings`: same arguments, another comparison or
+        text test), flagged `sibling`, so that k candidates are offered when the model's readings format
+        fewer distinct cell sets than k."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
@@ -376,6 +381,16 @@ class CFTask(TaskAdapter):
                 flipped[reading.code] = flip_connective(reading.code)
             if flipped[reading.code] is not None:
                 valid.append(Reading(flipped[reading.code], reading.score - FLIP_PENALTY, reading.drawn, votes=0))
+        offered = {reading.code for reading in valid}
+        best: dict[str, float] = {}
+        for reading in valid:
+            if reading.drawn and reading.votes:
+                best[reading.code] = max(reading.score, best.get(reading.code, -math.inf))
+        for code, score in sorted(best.items(), key=lambda cs: -cs[1]):
+            for i, sibling in enumerate(siblings(code)):
+                if sibling not in offered:
+                    offered.add(sibling)
+                    valid.append(Reading(sibling, score - SIBLING_PENALTY - 0.01 * i, drawn=False, votes=0, filler=True))
         return self.rank(valid, parsed_table, mentioned, cells_first)
 
     def restore_valid(self, code: str, masked: Masked, named_column: int | None = None) -> str | None:
@@ -413,14 +428,15 @@ class CFTask(TaskAdapter):
         columns = benchmark_columns(table)
         single_range = _single_column_range(table)
         keys: dict[str, tuple[str, int]] = {}    # one execution per distinct code, however many votes it has
-        for code, score, was_drawn, votes in valid:
+        for code, score, was_drawn, votes, filler in valid:
             key, tier = code, 0
-            if table is not None:
+            if table is not None and table.n_rows:     # a header alone tells no rule from another: merge by text
                 if code not in keys:
                     keys[code] = _execution_key(code, table, columns)
                 key, tier = keys[code]
-            group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier, "drawn": False})
+            group = groups.setdefault(key, {"codes": Counter(), "best": {}, "tier": tier, "drawn": False, "filler": True})
             group["drawn"] |= was_drawn
+            group["filler"] &= filler
             group["codes"][code] += votes
             group["best"][code] = max(score, group["best"].get(code, -math.inf))
         ranked = []
@@ -429,10 +445,10 @@ class CFTask(TaskAdapter):
             code = max(group["codes"], key=lambda c: (group["codes"][c], group["best"][c]))
             votes = max(1, sum(group["codes"].values()))
             score = max(group["best"].values()) + VOTE_BONUS * math.log2(votes)
-            ranked.append((_grounding(code, mentioned, single_range, cells_first), not group["drawn"], group["tier"],
-                           -score, code, score))
+            ranked.append((group["filler"], _grounding(code, mentioned, single_range, cells_first), not group["drawn"],
+                           group["tier"], -score, code, score))
         ranked.sort()
-        return [Candidate(code, score) for *_, code, score in ranked]
+        return [Candidate(code, score, sibling=filler) for filler, *_, code, score in ranked]
 
     def explain_empty(self, request: str) -> str:
         return ("no valid rule could be read from the request; name a condition such as "
@@ -615,6 +631,28 @@ def unground(code: str) -> str | None:
     if len({c.column for c in iter_conditions(rule) if c.column is not None}) != 1:
         return None
     return to_canonical(_with_column(rule, None))
+
+
+# rule kinds that read the same arguments, in the order their members are offered for one another
+SIBLING_FAMILIES = (("GreaterThan", "GreaterThanEqual", "Equals", "LessThan", "LessThanEqual", "NotEquals"),
+                    ("Between", "NotBetween"), ("TextContains", "TextEquals", "TextStartsWith", "TextEndsWith"),
+                    ("top", "bottom"), ("aboveAverage", "belowAverage"), ("Duplicate", "Unique"))
+NEGATED_SIBLINGS = ("Blanks", "Errors")
+
+
+def siblings(code: str) -> list[str]:
+    """Other readings of a one-condition rule with the same arguments: `GreaterThan(2006)` ->
+    `GreaterThanEqual(2006)`, `Equals(2006)`, ...; `Blanks()` <-> `NOT(Blanks())`. They fill the k
+    candidates when the model's readings format fewer distinct cell sets than k."""
+    rule = parse_canonical(code)
+    if not isinstance(rule, Condition):
+        return []
+    if rule.name == "NOT" and len(rule.args) == 1 and getattr(rule.args[0], "name", None) in NEGATED_SIBLINGS:
+        return [to_canonical(rule.args[0])]
+    if rule.name in NEGATED_SIBLINGS:
+        return [to_canonical(Condition("NOT", None, (rule,)))]
+    family = next((f for f in SIBLING_FAMILIES if rule.name in f), ())
+    return [to_canonical(replace(rule, name=name)) for name in family if name != rule.name]
 
 
 def _unwrapped(rule):

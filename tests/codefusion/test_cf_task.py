@@ -12,6 +12,11 @@ TABLE = [["Region", "Sales", "Date"], ["North", 120, "2024-01-03"], ["South", 90
          ["North", 480, ""], ["East", 1500, "2024-03-09"], ["West", 40, "2024-03-10"]]
 
 
+def model_codes(out):
+    """The candidates read from the model's codes, without the siblings that fill k (tasks/cf.py `siblings`)."""
+    return [c.code for c in out if not c.sibling]
+
+
 @pytest.fixture(scope="module")
 def task():
     return get_task("cf")
@@ -48,14 +53,14 @@ def test_postprocess_restores_repairs_and_merges(task):
     codes = ["LessThan(c[1], <NUM0>)", "LessThan(c[1], <NUM0>", "LessThan(c[1], 800)) trailing",
              "LessThan(c[1], 799)", "GreaterThan(<NUM4>)", "###"]
     out = task.postprocess(codes, [-1.0, -0.5, -0.7, -0.2, 0.0, 0.0], request, TABLE)
-    assert [c.code for c in out] == ["LessThan(c[1], 800)"]     # 799 formats the same cells: merged
+    assert model_codes(out) == ["LessThan(c[1], 800)"]     # 799 formats the same cells: merged
     assert out[0].score > -0.2                                    # best score plus agreement
 
 
 def test_postprocess_without_table_merges_by_canonical_form(task):
     out = task.postprocess(["greaterthan(5)", "GreaterThan(5)", "LessThan(5)"], [0.1, 0.2, 0.5], "values over 5")
-    assert [c.code for c in out][0:2] in (["GreaterThan(5)", "LessThan(5)"], ["LessThan(5)", "GreaterThan(5)"])
-    assert len(out) == 2
+    assert model_codes(out)[0:2] in (["GreaterThan(5)", "LessThan(5)"], ["LessThan(5)", "GreaterThan(5)"])
+    assert len(model_codes(out)) == 2
 
 
 def test_rules_that_format_nothing_or_everything_are_demoted(task):
@@ -66,7 +71,7 @@ def test_rules_that_format_nothing_or_everything_are_demoted(task):
 
 def test_visual_rules_with_different_colours_stay_apart(task):
     out = task.postprocess(["ColorScale(c[1])", "ColorScale(c[1], white, green)"], [0, 0], "colour scale on sales", TABLE)
-    assert len(out) == 2
+    assert len(model_codes(out)) == 2
 
 
 def test_every_returned_candidate_parses_on_garbage(task):
@@ -89,7 +94,7 @@ def test_near_misses_are_repaired():
 
 def test_fallback_reads_keywords_when_no_candidate_is_valid(task):
     out = task.postprocess(["(((", ""], [0.0, -1.0], "highlight values greater than 2305")
-    assert [c.code for c in out] == ["GreaterThan(2305)"]
+    assert model_codes(out) == ["GreaterThan(2305)"]
     assert out[0].score < -1.0
     assert task.postprocess(["((("], [0.0], "please do the thing") == []
 
@@ -97,12 +102,12 @@ def test_fallback_reads_keywords_when_no_candidate_is_valid(task):
 def test_unicode_literal_round_trip(task):
     out = task.postprocess(["TextEquals(<STR0>)"], [0.0], "Color cells that have value equal to 選必",
                            [["Index", "Value"], [0, "選必"], [1, "必修"], [2, "選必"], [3, "x"]])
-    assert [c.code for c in out] == ["TextEquals(選必)"]
+    assert model_codes(out) == ["TextEquals(選必)"]
 
 
 def test_text_with_comma_is_quoted_on_restore(task):
     out = task.postprocess(["TextContains(<STR0>)"], [0.0], 'mark cells that contain "Non-pooled, en"')
-    assert len(out) == 1 and is_valid(out[0].code) and "Non-pooled, en" in out[0].code
+    assert len(model_codes(out)) == 1 and is_valid(out[0].code) and "Non-pooled, en" in out[0].code
 
 
 def test_extra_training_pairs_use_train_split_only(tmp_path):
@@ -146,14 +151,14 @@ def test_swap_variants_rank_after_sampled_codes_even_when_the_sample_formats_not
     # the sampled rule formats no row of TABLE (tier 1), the variant formats some (tier 0): the sample stays first
     out = task.postprocess(["GreaterThan(c[1], 100000)", "LessThan(c[1], 100000)"], [0.1, 0.9],
                            "rows with sales over 100000", TABLE, drawn=[True, False])
-    assert [c.code for c in out] == ["GreaterThan(c[1], 100000)", "LessThan(c[1], 100000)"]
+    assert model_codes(out) == ["GreaterThan(c[1], 100000)", "LessThan(c[1], 100000)"]
 
 
 @pytest.mark.parametrize("debris", ["Between(5, ])", "LessThan(c)", "GreaterThan(c[])"])
 def test_comparisons_with_debris_literals_are_dropped(task, debris):
     assert task.postprocess([debris, "LessThan(5)"], [0.9, 0.1], "values under 5") == \
         [c for c in task.postprocess(["LessThan(5)"], [0.1], "values under 5")]
-    assert [c.code for c in task.postprocess(["TextEquals(c)"], [0.0], "cells that say c")] == ["TextEquals(c)"]
+    assert model_codes(task.postprocess(["TextEquals(c)"], [0.0], "cells that say c")) == ["TextEquals(c)"]
 
 
 def test_mentioned_columns_match_whole_header_names_and_prefer_the_longer():
@@ -172,7 +177,7 @@ def test_a_rule_on_a_column_the_request_names_ranks_first(task):
     out = task.postprocess(["GreaterThan(c[0], 10)", "GreaterThan(c[1], 100)"], [0.9, 0.1],
                            "rows where Sales is over 100", table)
     # the Units rule also comes moved to Sales, where "over 10" formats every row (suspect): it ranks last of the Sales rules
-    assert [c.code for c in out] == ["GreaterThan(c[1], 100)", "GreaterThan(c[1], 10)", "GreaterThan(c[0], 10)"]
+    assert model_codes(out) == ["GreaterThan(c[1], 100)", "GreaterThan(c[1], 10)", "GreaterThan(c[0], 10)"]
 
 
 GROUNDING_TABLE = [["Region", "Age", "Sales"], ["North", 31, 120], ["South", 45, 900], ["East", 22, 480],
@@ -188,17 +193,17 @@ def test_a_rule_is_grounded_on_the_one_column_the_request_names(task, decoded):
 
 def test_grounding_leaves_rules_alone_when_no_single_column_is_named(task):
     out = task.postprocess(["LessThan(c[2], 42)"], [0.0], "fill rows below 42", GROUNDING_TABLE)
-    assert [c.code for c in out] == ["LessThan(c[2], 42)"]
+    assert model_codes(out) == ["LessThan(c[2], 42)"]
     out = task.postprocess(["LessThan(c[c], 42)", "LessThan(c[2], 42)"], [0.5, 0.0],
                            "rows where Age or Sales is below 42", GROUNDING_TABLE)
-    assert [c.code for c in out] == ["LessThan(c[2], 42)"]          # which column c[c] meant is not clear: dropped
+    assert model_codes(out) == ["LessThan(c[2], 42)"]          # which column c[c] meant is not clear: dropped
 
 
 def test_naming_the_only_column_of_the_range_keeps_the_cell_rule(task):
     # the benchmark's Index/Value tables: "values" there is the selected range itself, not a row condition
     table = [["Index", "Value"], [1, 5], [2, 50], [3, 500], [4, 7]]
     out = task.postprocess(["GreaterThan(10)"], [0.0], "highlight cells where value is over 10", table)
-    assert [c.code for c in out] == ["GreaterThan(10)"]
+    assert model_codes(out) == ["GreaterThan(10)"]
 
 
 def test_ground_and_flip_connective_rewrite_the_ast():
@@ -217,7 +222,7 @@ def test_an_and_that_can_never_hold_yields_to_its_or_reading(task):
     # "under 50 or over 70" read as AND formats nothing; its OR flip is offered and ranks above it
     table = [["Value"], [10], [55], [60], [90], [45]]
     out = task.postprocess(["AND(LessThan(50), GreaterThan(70))"], [0.0], "cells under 50 or over 70", table)
-    assert [c.code for c in out] == ["OR(LessThan(50), GreaterThan(70))", "AND(LessThan(50), GreaterThan(70))"]
+    assert model_codes(out) == ["OR(LessThan(50), GreaterThan(70))", "AND(LessThan(50), GreaterThan(70))"]
 
 
 def test_a_flip_adds_no_vote(task):
@@ -244,7 +249,7 @@ def test_redundant_conjunctions_are_recognised_from_their_literals(code, redunda
 
 
 def test_single_argument_logic_is_unwrapped(task):
-    assert [c.code for c in task.postprocess(["AND(GreaterThanEqual(7000))"], [0.0], "7,000 or more")] == \
+    assert model_codes(task.postprocess(["AND(GreaterThanEqual(7000))"], [0.0], "7,000 or more")) == \
         ["GreaterThanEqual(7000)"]
 
 
@@ -276,11 +281,11 @@ def test_a_request_naming_no_column_prefers_the_cell_rule_reading(task):
     table = [["Task", "Deadline"], ["a", str(today - timedelta(days=2))], ["b", str(today - timedelta(days=30))],
              ["c", str(today - timedelta(days=5))], ["d", str(today + timedelta(days=9))]]
     out = task.postprocess(["Last7Days(c[1])"], [0.0], "Show me deadlines in the last 7 days", table)
-    assert [c.code for c in out][:1] == ["Last7Days()"]
-    assert "Last7Days(c[1])" in [c.code for c in out]
+    assert model_codes(out)[:1] == ["Last7Days()"]
+    assert "Last7Days(c[1])" in model_codes(out)
     # a request about rows keeps the row rule the model wrote, and gets no cell-rule reading
     out = task.postprocess(["Last7Days(c[1])"], [0.0], "fill rows due in the last 7 days", table)
-    assert [c.code for c in out] == ["Last7Days(c[1])"]
+    assert model_codes(out) == ["Last7Days(c[1])"]
 
 
 def test_unground_drops_the_one_column_of_a_rule():
@@ -288,3 +293,29 @@ def test_unground_drops_the_one_column_of_a_rule():
     assert unground("AND(GreaterThan(c[1], 5), LessThan(c[1], 9))") == "AND(GreaterThan(5), LessThan(9))"
     assert unground("AND(GreaterThan(c[1], 5), LessThan(c[0], 9))") is None
     assert unground("top(5)") is None
+
+
+def test_siblings_fill_k_after_every_model_reading(task):
+    # the header-only table formats nothing for any rule, so candidates merge by text, not by their (empty) cells
+    out = task.postprocess(["GreaterThan(2006)", "GreaterThan(2006)", "Equals(2006)"], [0.0, 0.0, -0.5],
+                           "Highlight the year 2006 in the data", [["Index", "Value"]])
+    assert [(c.code, c.sibling) for c in out[:3]] == [
+        ("GreaterThan(2006)", False), ("Equals(2006)", False), ("GreaterThanEqual(2006)", True)]
+    assert {c.code for c in out if c.sibling} == {"GreaterThanEqual(2006)", "LessThan(2006)", "LessThanEqual(2006)",
+                                                   "NotEquals(2006)"}
+
+
+def test_a_sibling_that_formats_the_cells_of_a_model_reading_merges_into_it(task):
+    table = [["Value"], [1], [5], [9], [12]]
+    out = task.postprocess(["GreaterThan(5)"], [0.0], "values above 5", table)
+    assert out[0].code == "GreaterThan(5)" and not out[0].sibling
+    assert "GreaterThanEqual(6)" not in [c.code for c in out]
+    assert all(c.sibling for c in out[1:])
+
+
+def test_siblings_of_a_rule():
+    from codefusion.tasks.cf import siblings
+    assert siblings("top(c[1], 10%)") == ["bottom(c[1], 10%)"]
+    assert siblings("Blanks(c[0])") == ["NOT(Blanks(c[0]))"] and siblings("NOT(Errors())") == ["Errors()"]
+    assert siblings("TextContains(X)") == ["TextEquals(X)", "TextStartsWith(X)", "TextEndsWith(X)"]
+    assert siblings("AND(GreaterThan(1), LessThan(3))") == [] and siblings("ColorScale()") == []
