@@ -130,7 +130,7 @@ def _one(book, item: BatchItem, generator, *, k, steps, seed):
     style = style_from_request(item.request)
     with request_runs():
         raw = generator.generate(item.request, table=at_a1, k=k, steps=steps, seed=seed)
-        candidates, _ = pipeline.rank_candidates([(c.code, c.score) for c in raw], placed, style)
+        candidates, _ = pipeline.rank_candidates(raw, placed, style)
     summaries = [_summary(c) for c in candidates]
     if not candidates:
         return None, [], None
@@ -144,7 +144,7 @@ def _one(book, item: BatchItem, generator, *, k, steps, seed):
 def _summary(candidate: dict) -> dict:
     return {"rule": candidate["rule"], "explanation": candidate["explanation"], "score": candidate["score"],
             "excel_type": candidate["excel_type"], "cells_formatted": candidate["preview"]["count"],
-            "equivalent": candidate["equivalent"]}
+            "equivalent": candidate["equivalent"], "sibling": candidate["sibling"]}
 
 
 def main(argv: list[str] | None = None) -> int:

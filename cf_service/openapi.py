@@ -109,9 +109,13 @@ SCHEMAS = {
     },
     "CfCandidate": {
         "allOf": [_ref("CfRule"), {
-            "type": "object", "required": ["score", "equivalent"],
+            "type": "object", "required": ["score", "equivalent", "sibling"],
             "properties": {
                 "score": {"type": "number"},
+                "sibling": {"type": "boolean",
+                            "description": "True when the model did not write this rule: it is another reading "
+                                           "of a rule the model wrote (same values, another comparison or text "
+                                           "test), offered after the model's rules so that k candidates are shown."},
                 "equivalent": {"type": "array", "items": {"type": "string"},
                                "description": "Lower-ranked rules merged into this one because they format "
                                               "exactly the same cells of the table the same way."},

@@ -117,11 +117,13 @@ def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
     return out
 
 
-def rank_candidates(raw: list[tuple[str, float]], placed: Placed, style: Style) -> tuple[list[dict], list[dict]]:
+def rank_candidates(raw: list, placed: Placed, style: Style) -> tuple[list[dict], list[dict]]:
     """Checked candidates (merged, in the order of `raw`: the generator's ranking, which is not by score
     alone, see codefusion/tasks/cf.py `rank`) and the rejected raw codes with their errors."""
     candidates, rejected, by_key = [], [], {}
-    for code, score in raw:
+    for item in raw:     # the generator's Candidates, or (code, score) pairs
+        code, score = (item.code, item.score) if hasattr(item, "code") else item
+        sibling = bool(getattr(item, "sibling", False))
         try:
             rule, canonical = check_rule(code)
             described = describe_rule(rule, canonical, placed, style)
@@ -129,6 +131,7 @@ def rank_candidates(raw: list[tuple[str, float]], placed: Placed, style: Style) 
             rejected.append({"code": code, "error": err.to_dict()})
             continue
         described["score"] = float(score)
+        described["sibling"] = sibling
         key = _merge_key(described)
         if key in by_key:
             kept = by_key[key]
@@ -158,7 +161,7 @@ def generate_cf(generator, request: str, placed: Placed, *, k: int, steps: int |
     style = style or style_from_request(request)
     with request_runs():   # the previews reuse the executions of the model's ranking (rules/runs.py)
         raw = generator.generate(request, table=placed.at_a1, k=k, steps=steps, seed=seed)
-        candidates, rejected = rank_candidates([(c.code, c.score) for c in raw], placed, style)
+        candidates, rejected = rank_candidates(raw, placed, style)
     return finish(candidates, rejected, placed, style)
 
 

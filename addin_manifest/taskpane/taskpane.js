@@ -514,6 +514,13 @@
     explanation.className = "explanation";
     explanation.textContent = candidate.explanation;
     li.appendChild(explanation);
+    if (candidate.sibling) {
+      // not written by the model: another reading of one of its rules, shown so the list is full
+      var other = document.createElement("p");
+      other.className = "sibling";
+      other.textContent = "Another reading of the rules above";
+      li.appendChild(other);
+    }
 
     var meta = document.createElement("div");
     meta.className = "meta";

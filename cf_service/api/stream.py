@@ -147,5 +147,5 @@ def _final(task, generator, text, table, placed, style, last_frame, options) -> 
         if task != "cf":
             return {"task": task, "candidates": [{"code": c.code, "score": float(c.score)} for c in candidates]}
         style = style or pipeline.style_from_request(text)
-        ranked, rejected = pipeline.rank_candidates([(c.code, c.score) for c in candidates], placed, style)
+        ranked, rejected = pipeline.rank_candidates(candidates, placed, style)
     return pipeline.finish(ranked, rejected, placed, style)

@@ -129,16 +129,18 @@ def test_paper_config_size():
     assert 65e6 < n < 85e6
 
 
+def head_log_probs(*positions) -> torch.Tensor:
+    """[1, L, 6] log-probs where position i holds (argmax token, its log-prob, runner-up token, its log-prob)."""
+    logp = torch.full((1, len(positions), 6), -10.0)
+    for i, (best, best_lp, second, second_lp) in enumerate(positions):
+        logp[0, i, best], logp[0, i, second] = best_lp, second_lp
+    return logp.log_softmax(-1)
+
+
 def test_swap_variants_change_the_least_certain_positions_to_their_runner_up():
     from codefusion.model import cut_at_first_pad, swap_variants
-    V = 6
-    logp = torch.full((1, 4, V), -10.0)
     # argmax 3 4 5 PAD; position 1 is the unsure one (runner-up 2 close behind), position 0 next
-    logp[0, 0, 3], logp[0, 0, 1] = -0.1, -2.0
-    logp[0, 1, 4], logp[0, 1, 2] = -0.6, -0.8
-    logp[0, 2, 5], logp[0, 2, 1] = -0.05, -6.0
-    logp[0, 3, PAD_ID], logp[0, 3, 1] = -0.01, -9.0
-    logp = logp.log_softmax(-1)
+    logp = head_log_probs((3, -0.1, 1, -2.0), (4, -0.6, 2, -0.8), (5, -0.05, 1, -6.0), (PAD_ID, -0.01, 1, -9.0))
     ids = logp.argmax(-1)
     variants = swap_variants(logp, ids, 2)
     assert variants.shape == (1, 2, 4)
@@ -150,15 +152,9 @@ def test_swap_variants_change_the_least_certain_positions_to_their_runner_up():
 
 def test_swap_variants_swap_two_hesitant_positions_together_before_a_sure_one():
     from codefusion.model import swap_variants
-    V = 6
-    logp = torch.full((1, 4, V), -10.0)
     # argmax 3 4 5 2: positions 0 and 1 hesitate (margins 0.2, 0.3), position 2 is sure (margin 5)
-    logp[0, 0, 3], logp[0, 0, 1] = -0.5, -0.7
-    logp[0, 1, 4], logp[0, 1, 2] = -0.5, -0.8
-    logp[0, 2, 5], logp[0, 2, 1] = -0.01, -5.01
-    logp[0, 3, 2], logp[0, 3, 1] = -0.01, -9.0
-    ids = logp.argmax(-1)
-    variants = swap_variants(logp, ids, 3)[0].tolist()
+    logp = head_log_probs((3, -0.5, 1, -0.7), (4, -0.5, 2, -0.8), (5, -0.01, 1, -5.01), (2, -0.01, 1, -9.0))
+    variants = swap_variants(logp, logp.argmax(-1), 3)[0].tolist()
     assert variants == [[1, 4, 5, 2], [3, 2, 5, 2], [1, 2, 5, 2]]   # {0}, {1}, then {0, 1} (cost 0.5 < 5)
 
 

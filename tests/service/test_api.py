@@ -559,3 +559,17 @@ def test_stream_timeout_does_not_wait_for_a_generator_that_computes_everything_f
     assert time.monotonic() - started < 1.5
     assert [kind for kind, _ in events] == ["start", "error"]
     assert events[-1][1]["error"]["code"] == "generation_timeout"
+
+
+def test_candidates_say_whether_the_model_wrote_them():
+    # the CF ranking's siblings (codefusion/tasks/cf.py) reach the caller flagged, in the generator's order
+    from codefusion.tasks.base import Candidate
+
+    class WithSibling(ScriptedGenerator):
+        def generate(self, request, table=None, k=5, steps=None, seed=None):
+            return [Candidate("LessThan(500)", -0.1), Candidate("GreaterThan(500)", -1.1, sibling=True)]
+
+    body = make_app({"cf": WithSibling([])}).test_client().post(
+        "/v1/cf/generate", json={"request": "sales under 500", "table": SAMPLE_TABLE}).get_json()
+    assert [(c["rule"], c["sibling"]) for c in body["candidates"]] == [("LessThan(500)", False),
+                                                                      ("GreaterThan(500)", True)]
