@@ -100,7 +100,7 @@ class Generator:
     def _candidates(self, out, request, table, k):
         codes = self.tokenizer.decode_batch(out.ids[0])
         codes, scores, drawn = self._one_vote_per_variant(codes, out.scores[0].tolist())
-        return self.task.postprocess(codes, scores, request, table, drawn=drawn)[:int(k)]
+        return self.task.postprocess(codes, scores, request, table, drawn=drawn, k=int(k))[:int(k)]
 
     def _one_vote_per_variant(self, codes: list[str], scores: list[float]):
         """Every noise draw votes for its decoded code (agreeing draws rank higher, see the task's ranking);

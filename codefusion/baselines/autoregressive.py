@@ -446,7 +446,7 @@ class AutoregressiveSystem:
                        seed: int | None = None) -> list[list[Candidate]]:
         tables = tables if tables is not None else [None] * len(requests)
         raw = self.decode_raw(requests, tables, k, method, seed)
-        return [self.task.postprocess([c for c, _ in codes], [s for _, s in codes], request, table)[:int(k)]
+        return [self.task.postprocess([c for c, _ in codes], [s for _, s in codes], request, table, k=int(k))[:int(k)]
                 for codes, request, table in zip(raw, requests, tables)]
 
     def generate(self, request: str, table=None, k: int = 5, method: str | None = None,

@@ -39,9 +39,10 @@ class TaskAdapter:
         return list(codes)
 
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
-                    drawn: list[bool] | None = None) -> list[Candidate]:
+                    drawn: list[bool] | None = None, k: int | None = None) -> list[Candidate]:
         """Raw decoded codes + scores -> candidates best first, deduplicated (by normalized form), empties dropped.
-        `drawn[i]` False marks a swap variant: those rank after every sampled code."""
+        `drawn[i]` False marks a swap variant: those rank after every sampled code. `k`: how many the caller
+        shows (a task may use it to fill the list; the caller cuts it)."""
         best: dict[str, Candidate] = {}
         sampled: set[str] = set()
         drawn = [True] * len(codes) if drawn is None else drawn

@@ -322,7 +322,7 @@ class CFTask(TaskAdapter):
         return [restore(code, masked) for code in codes]
 
     def postprocess(self, codes: list[str], scores: list[float], request: str = "", table=None,
-                    drawn: list[bool] | None = None) -> list[Candidate]:
+                    drawn: list[bool] | None = None, k: int | None = None) -> list[Candidate]:
         """`drawn[i]` False marks codes[i] as a swap variant (model.swap_variants), not a sample: a group
         with no drawn member ranks after every group with one, so variants add candidates, never a new top.
 
@@ -334,9 +334,9 @@ class CFTask(TaskAdapter):
         days" asks for no row rule. A rule joined by AND also comes joined by OR and the other way round
         (`flip_connective`), scored lower and with no vote: "under 50 or over 70" is the connective small
         models confuse most, and an AND that can never hold formats nothing, so its OR reading outranks it.
-        Last come the siblings of the sampled rules (`siblings`: same arguments, another comparison or
-        text test), flagged `sibling`, so that k candidates are offered when the model's readings format
-        fewer distinct cell sets than k."""
+        Last come the siblings of the ranked rules (`siblings`: same arguments, another comparison or
+        text test), flagged `sibling`, when the model's readings format fewer distinct cell sets than k
+        (with k None: always); each is executed on the table, so only about as many as are missing are tried."""
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
@@ -381,17 +381,19 @@ class CFTask(TaskAdapter):
                 flipped[reading.code] = flip_connective(reading.code)
             if flipped[reading.code] is not None:
                 valid.append(Reading(flipped[reading.code], reading.score - FLIP_PENALTY, reading.drawn, votes=0))
-        offered = {reading.code for reading in valid}
-        best: dict[str, float] = {}
-        for reading in valid:
-            if reading.drawn and reading.votes:
-                best[reading.code] = max(reading.score, best.get(reading.code, -math.inf))
-        for code, score in sorted(best.items(), key=lambda cs: -cs[1]):
-            for i, sibling in enumerate(siblings(code)):
-                if sibling not in offered:
+        keys: dict[str, tuple[str, int]] = {}
+        ranked = self.rank(valid, parsed_table, mentioned, cells_first, keys)
+        missing = len(ranked) * 5 if k is None else k - len(ranked)
+        if missing <= 0:
+            return ranked
+        offered, fillers = {reading.code for reading in valid}, []
+        for candidate in ranked:
+            for i, sibling in enumerate(siblings(candidate.code)):
+                if sibling not in offered and len(fillers) < 2 * missing:   # some merge into a reading
                     offered.add(sibling)
-                    valid.append(Reading(sibling, score - SIBLING_PENALTY - 0.01 * i, drawn=False, votes=0, filler=True))
-        return self.rank(valid, parsed_table, mentioned, cells_first)
+                    fillers.append(Reading(sibling, candidate.score - SIBLING_PENALTY - 0.01 * i,
+                                           drawn=False, votes=0, filler=True))
+        return self.rank(valid + fillers, parsed_table, mentioned, cells_first, keys) if fillers else ranked
 
     def restore_valid(self, code: str, masked: Masked, named_column: int | None = None) -> str | None:
         """Canonical rule text for a decoded code, or None when no repair makes it parse. With
@@ -417,8 +419,8 @@ class CFTask(TaskAdapter):
             return to_canonical(_unwrapped(rule))
         return None
 
-    def rank(self, valid: list[Reading], table: Table | None,
-             mentioned: frozenset[int] = frozenset(), cells_first: bool = False) -> list[Candidate]:
+    def rank(self, valid: list[Reading], table: Table | None, mentioned: frozenset[int] = frozenset(),
+             cells_first: bool = False, keys: dict | None = None) -> list[Candidate]:
         """Merge equal candidates (same cells on the table, else same canonical form) and order
         them: when the request names columns, rules on those columns, then cell rules, then rules on
         other columns (`_grounding`),
@@ -427,7 +429,7 @@ class CFTask(TaskAdapter):
         groups: dict[str, dict] = {}
         columns = benchmark_columns(table)
         single_range = _single_column_range(table)
-        keys: dict[str, tuple[str, int]] = {}    # one execution per distinct code, however many votes it has
+        keys = {} if keys is None else keys     # one execution per distinct code, however many votes it has
         for code, score, was_drawn, votes, filler in valid:
             key, tier = code, 0
             if table is not None and table.n_rows:     # a header alone tells no rule from another: merge by text
@@ -472,11 +474,13 @@ def _nonsense_literal(rule) -> bool:
             if CATALOGUE[cond.name].family == "compare" and (
                     not any(ch.isalnum() for ch in arg.value) or arg.value.strip().lower() == "c"):
                 return True   # `Between(5, ])`, `LessThan(c)`: punctuation or a column without its index
-            if CATALOGUE[cond.name].family == "compare" and canonical_name(arg.value):
-                return True
+            if CATALOGUE[cond.name].family == "compare" and (canonical_name(arg.value) or _GLUED_NAME.match(arg.value)):
+                return True   # `LessThan(LessThan)`, `LessThan(c[2], GreaterThanEqual500)`
     return False
 
 
+_GLUED_NAME = re.compile("(?:" + "|".join(sorted((n for n in CATALOGUE if len(n) >= 5), key=len, reverse=True))
+                         + r")[\d.%\-]", re.IGNORECASE)
 _BROKEN_COLUMN = re.compile(r"^c\s*\[[^\]]*\]?$", re.IGNORECASE)
 
 

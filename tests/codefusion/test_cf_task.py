@@ -319,3 +319,16 @@ def test_siblings_of_a_rule():
     assert siblings("Blanks(c[0])") == ["NOT(Blanks(c[0]))"] and siblings("NOT(Errors())") == ["Errors()"]
     assert siblings("TextContains(X)") == ["TextEquals(X)", "TextStartsWith(X)", "TextEndsWith(X)"]
     assert siblings("AND(GreaterThan(1), LessThan(3))") == [] and siblings("ColorScale()") == []
+
+
+def test_a_rule_name_glued_to_a_literal_is_debris(task):
+    out = task.postprocess(["LessThan(c[1], GreaterThanEqual500)", "LessThan(c[1], 500)"], [0.9, 0.1],
+                           "rows where sales are under 500", TABLE, k=1)
+    assert model_codes(out) == ["LessThan(c[1], 500)"]
+
+
+def test_with_k_siblings_only_fill_what_is_missing(task):
+    out = task.postprocess(["GreaterThan(c[1], 100)", "LessThan(c[1], 1000)"], [0.0, -0.1], "sales over 100", TABLE, k=2)
+    assert not any(c.sibling for c in out)
+    out = task.postprocess(["GreaterThan(c[1], 100)"], [0.0], "sales over 100", TABLE, k=3)
+    assert out[0].code == "GreaterThan(c[1], 100)" and any(c.sibling for c in out[1:])
