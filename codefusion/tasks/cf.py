@@ -227,6 +227,17 @@ def keyword_rules(masked: Masked) -> list[str]:
 # ----------------------------------------------------------------------------------------------
 # the adapter
 
+def _add_rewrites(valid: list, rewrite, as_reading) -> None:
+    """Append `as_reading(reading, rewrite(reading.code))` for each reading `rewrite` changes (None: no
+    change); each distinct code is rewritten once, however many draws agree on it."""
+    rewritten: dict[str, str | None] = {}
+    for reading in list(valid):
+        if reading.code not in rewritten:
+            rewritten[reading.code] = rewrite(reading.code)
+        if rewritten[reading.code] is not None:
+            valid.append(as_reading(reading, rewritten[reading.code]))
+
+
 class Reading(NamedTuple):
     """One valid reading of the model's output on its way to ranking: a canonical rule, the score of the
     code it came from, whether a noise draw produced it (False: a variant), and how many votes it adds
@@ -235,7 +246,7 @@ class Reading(NamedTuple):
     score: float
     drawn: bool = True
     votes: int = 1
-    filler: bool = False      # a sibling of a drawn rule (`siblings`): offered only after every model reading
+    filler: bool = False      # a sibling of a ranked rule (`siblings`): offered only after every model reading
 
 
 @register_task("cf")
@@ -344,7 +355,7 @@ class CFTask(TaskAdapter):
         mentioned = frozenset(mentions)
         named = mentions[0] if len(mentions) == 1 else None
         drawn = [True] * len(codes) if drawn is None else drawn
-        valid: list[tuple[str, float, bool]] = []
+        valid: list[Reading] = []
         restored: dict[str, str | None] = {}      # agreeing draws decode the same code: restore it once
         for code, score, was_drawn in zip(codes, scores, drawn):
             if code not in restored:
@@ -359,28 +370,18 @@ class CFTask(TaskAdapter):
                 if fixed is not None:
                     valid.append(Reading(fixed, floor))
         cells_first = not mentions and not _ROW_WORDS.search(request or "")
+        # other readings of the same draws: a grounded or ungrounded one keeps its draw's score and vote
         if cells_first and parsed_table is not None:
-            ungrounded: dict[str, str | None] = {}
-            for reading in list(valid):
-                if reading.code not in ungrounded:
-                    ungrounded[reading.code] = unground(reading.code)
-                if ungrounded[reading.code] is not None:
-                    valid.append(reading._replace(code=ungrounded[reading.code]))
-        if named is not None or len(mentions) == 2:
-            single_range = _single_column_range(parsed_table)
-            grounded: dict[str, str | None] = {}
-            for reading in list(valid):
-                if reading.code not in grounded:
-                    grounded[reading.code] = (ground(reading.code, named, bind_cell_rules=not single_range)
-                                              if named is not None else ground_in_order(reading.code, mentions))
-                if grounded[reading.code] is not None:
-                    valid.append(reading._replace(code=grounded[reading.code]))
-        flipped: dict[str, str | None] = {}
-        for reading in list(valid):
-            if reading.code not in flipped:
-                flipped[reading.code] = flip_connective(reading.code)
-            if flipped[reading.code] is not None:
-                valid.append(Reading(flipped[reading.code], reading.score - FLIP_PENALTY, reading.drawn, votes=0))
+            _add_rewrites(valid, unground, lambda reading, code: reading._replace(code=code))
+        if named is not None:
+            bind_cell_rules = not _single_column_range(parsed_table)
+            _add_rewrites(valid, lambda code: ground(code, named, bind_cell_rules),
+                          lambda reading, code: reading._replace(code=code))
+        elif len(mentions) == 2:
+            _add_rewrites(valid, lambda code: ground_in_order(code, mentions),
+                          lambda reading, code: reading._replace(code=code))
+        _add_rewrites(valid, flip_connective,
+                      lambda reading, code: Reading(code, reading.score - FLIP_PENALTY, reading.drawn, votes=0))
         keys: dict[str, tuple[str, int]] = {}
         ranked = self.rank(valid, parsed_table, mentioned, cells_first, keys)
         missing = len(ranked) * 5 if k is None else k - len(ranked)
@@ -554,11 +555,6 @@ def _within(inner, outer) -> bool:
     return low_ok and high_ok
 
 
-def mentioned_columns(request: str, table: Table | None) -> frozenset[int]:
-    """Columns whose header the request names (see `column_mentions`)."""
-    return frozenset(column_mentions(request, table))
-
-
 def column_mentions(request: str, table: Table | None) -> list[int]:
     """Columns whose header the request names, in the order the request names them: whole words, any
     case, with or without a trailing unit in parentheses ("weight" names "Weight (kg)"); of two that
@@ -586,7 +582,7 @@ def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False,
     column (the benchmark's Index/Value tables), naming that column ("values over 5") does not ask for a
     row rule: cell rules rank as 0 there. When the request names no column, every rule is 0, except that
     with `cells_first` (the request does not speak of rows either) a row rule is 1."""
-    columns = {c.column for c in iter_conditions(parse_canonical(code)) if c.column is not None}
+    columns = _read_columns(parse_canonical(code))
     if not mentioned:
         return 1 if columns and cells_first else 0
     if columns - mentioned:
@@ -603,7 +599,7 @@ def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
     rule = parse_canonical(code)
     if not isinstance(rule, Condition):
         return None
-    columns = {c.column for c in iter_conditions(rule) if c.column is not None}
+    columns = _read_columns(rule)
     if columns == {column} or len(columns) > 1 or (not columns and not bind_cell_rules):
         return None
     return to_canonical(_with_column(rule, column))
@@ -632,7 +628,7 @@ def unground(code: str) -> str | None:
     rule = parse_canonical(code)
     if not isinstance(rule, Condition):
         return None
-    if len({c.column for c in iter_conditions(rule) if c.column is not None}) != 1:
+    if len(_read_columns(rule)) != 1:
         return None
     return to_canonical(_with_column(rule, None))
 
@@ -672,6 +668,11 @@ def flip_connective(code: str) -> str | None:
     if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) < 2:
         return None
     return to_canonical(replace(rule, name="OR" if rule.name == "AND" else "AND"))
+
+
+def _read_columns(rule) -> set[int]:
+    """The table columns a rule's conditions read (empty for a cell rule)."""
+    return {c.column for c in iter_conditions(rule) if c.column is not None}
 
 
 def _with_column(cond: Condition, column: int) -> Condition:

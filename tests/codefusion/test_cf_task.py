@@ -163,7 +163,10 @@ def test_comparisons_with_debris_literals_are_dropped(task, debris):
 
 def test_mentioned_columns_match_whole_header_names_and_prefer_the_longer():
     from cf_service.rules.table import Table
-    from codefusion.tasks.cf import mentioned_columns
+    from codefusion.tasks.cf import column_mentions
+
+    def mentioned_columns(request, table):
+        return set(column_mentions(request, table))
     table = Table(["Time", "Time on Page", "Rating", "ID"], [])
     assert mentioned_columns("fill the highest value in time on page", table) == {1}
     assert mentioned_columns("bottom 5% in RATING, and the time", table) == {0, 2}
