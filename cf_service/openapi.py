@@ -277,7 +277,8 @@ _STREAM_PARAMS = [
 _STREAM_DESCRIPTION = """Server-Sent Events, one per sampling step, so a client can show code emerging from noise:
 
     event: start   data: {"task", "request", "k", "steps"}
-    event: step    data: {"step": 0, "t": 999, "codes": ["...", "..."]}     (one per step)
+    event: step    data: {"step": 0, "t": 999, "codes": ["...", "..."]}     (one per step, then one with
+                   "restart": true at the restart step when the model restarts its draws)
     event: result  data: the body POST /v1/{task}/generate returns (cf: with previews)
     event: error   data: {"error": {"code", "message", "hint"}}             (ends the stream)
 

@@ -165,11 +165,12 @@ def train_records_for(task: str, data_root: str | None = None) -> list:
 def build_system(name: str, task: str, checkpoint: str | None = None, steps: int | None = None,
                  seed: int | None = 0, data_root: str | None = None, eta: float | None = None,
                  oversample: int | None = None, projection: str | None = None,
-                 alternatives: int | None = None) -> System:
+                 alternatives: int | None = None, restart_t: int | None = None,
+                 restarts: int | None = None) -> System:
     if name == "codefusion":
         from codefusion.generate import load_generator
         generator = load_generator(task, checkpoint, eta=eta, oversample=oversample, projection=projection,
-                                   alternatives=alternatives)
+                                   alternatives=alternatives, restart_t=restart_t, restarts=restarts)
         return CodeFusionSystem(generator, steps=steps, seed=seed)
     if name == "retrieval":
         from codefusion.baselines.retrieval import RetrievalSystem
@@ -372,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oversample", type=int, help="draw k*N samples, keep the k best distinct (codefusion only)")
     parser.add_argument("--alternatives", type=int,
                         help="runner-up swap variants decoded per sample (codefusion only; default from the checkpoint)")
+    parser.add_argument("--restart-t", type=int, help="restart every draw from this diffusion step, 0 = off "
+                        "(codefusion only; model.restart)")
+    parser.add_argument("--restarts", type=int, help="restarts per draw with --restart-t (codefusion only)")
     parser.add_argument("--projection", choices=("none", "clamp", "sphere", "soft"),
                         help="x0 projection between sampling steps (codefusion only; default from the checkpoint)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N records")
@@ -401,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     system = build_system(args.system, args.task, args.checkpoint, args.steps, args.seed, args.data_root,
                           eta=args.eta, oversample=args.oversample, projection=args.projection,
-                          alternatives=args.alternatives)
+                          alternatives=args.alternatives, restart_t=args.restart_t,
+                          restarts=args.restarts)
     report = evaluate(system, args.task, records, args.k, progress=not args.no_progress)
     report.system = args.system
     print(format_report(report, benchmark.skipped_null_nl))

@@ -45,7 +45,8 @@ class Generator:
     section if it has one, else eta 0 and the model config's sampling_oversample."""
 
     def __init__(self, checkpoint_dir, task: str | None = None, eta: float | None = None,
-                 oversample: int | None = None, projection: str | None = None, alternatives: int | None = None):
+                 oversample: int | None = None, projection: str | None = None, alternatives: int | None = None,
+                 restart_t: int | None = None, restarts: int | None = None):
         ck = load_checkpoint(checkpoint_dir)
         sampling = ck.meta.get("sampling", {})
         self.eta = float(sampling.get("eta", 0.0) if eta is None else eta)
@@ -54,6 +55,13 @@ class Generator:
         self.projection = projection or sampling.get("projection") or None   # None: the model config's x0_projection
         self.alternatives = int(sampling.get("alternatives", getattr(ck.model_cfg, "sampling_alternatives", 0))
                                 if alternatives is None else alternatives)
+        self.restart_t = int(sampling.get("restart_t", getattr(ck.model_cfg, "sampling_restart_t", 0))
+                             if restart_t is None else restart_t)
+        self.restarts = int(sampling.get("restarts", getattr(ck.model_cfg, "sampling_restarts", 1))
+                            if restarts is None else restarts)
+        if not 0 <= self.restart_t < ck.model_cfg.diffusion_steps or self.restarts < 1:
+            raise ValueError(f"restart_t must be between 0 (off) and {ck.model_cfg.diffusion_steps - 1} and "
+                             f"restarts >= 1, got restart_t={self.restart_t}, restarts={self.restarts}")
         if self.eta < 0 or self.oversample < 1 or not 0 <= self.alternatives <= ck.model_cfg.max_code_len:
             raise ValueError(f"eta must be >= 0, oversample >= 1 and alternatives 0..max_code_len "
                              f"({ck.model_cfg.max_code_len}), got eta={self.eta}, "
@@ -91,7 +99,8 @@ class Generator:
         states, mask = self.encoder([source])
         return self.model.sample(states, mask, k=int(k) * self.oversample, steps=steps, generator=self._rng(seed),
                                  eta=self.eta, projection=self.projection, return_trajectory=trajectory,
-                                 alternatives=self.alternatives)
+                                 alternatives=self.alternatives, restart_t=self.restart_t,
+                                 restarts=self.restarts)
 
     def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
         """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
@@ -122,7 +131,8 @@ class Generator:
         return kept_codes, kept_scores, drawn
 
     def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
-        """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate.
+        """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate;
+        with restarts, a last frame {"step", "t": restart_t, "codes", "restart": True} shows the restarted draws.
         The last frame also carries "candidates", what `generate` with the same seed returns, from the same
         draws, so the caller need not sample again. (The whole trajectory is computed first; frames are
         then yielded in order.)"""
@@ -131,6 +141,8 @@ class Generator:
         for i, (t, ids) in enumerate(zip(out.timesteps, out.trajectory)):
             codes = self.tokenizer.decode_batch(ids[0][:int(k)])   # the first k draws; oversampled ones stay hidden
             frame = {"step": i, "t": int(t), "codes": self.task.display_codes(codes, request, table)}
+            if self.restart_t and i == last:   # model.sample's last frame is then the restart, not a step
+                frame["restart"] = True
             if i == last:
                 frame["candidates"] = self._candidates(out, request, table, k)
             yield frame

@@ -45,6 +45,35 @@ def _transformer_stack(cfg: ModelConfig, layers: int) -> nn.TransformerDecoder:
     return nn.TransformerDecoder(layer, layers, norm=nn.LayerNorm(cfg.d_model))
 
 
+def run_stack(stack: nn.TransformerDecoder, h: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor):
+    """stack(h, memory) where memory [B, S, D] may hold one row per request and the N rows of h [N, L, D] are
+    grouped by request (N // B each, as sampling lays out k draws): the same result as repeating the memory
+    N // B times, but each request's cross-attention keys and values are computed once instead of once per
+    draw (a fifth of a sampling pass with 30 draws). Training passes one memory row per row of h."""
+    if memory.shape[0] == h.shape[0] or stack.training:
+        reps = h.shape[0] // memory.shape[0]
+        return stack(h, memory.repeat_interleave(reps, 0),
+                     memory_key_padding_mask=~memory_mask.repeat_interleave(reps, 0))
+    for layer in stack.layers:   # the pre-norm TransformerDecoderLayer of _transformer_stack, unrolled
+        h = h + layer._sa_block(layer.norm1(h), None, None)
+        h = h + _shared_cross_attention(layer.multihead_attn, layer.norm2(h), memory, memory_mask)
+        h = h + layer._ff_block(layer.norm3(h))
+    return stack.norm(h)
+
+
+def _shared_cross_attention(attn: nn.MultiheadAttention, h, memory, memory_mask):
+    """Cross-attention of h [N, L, D] to memory [B, S, D] shared by N // B consecutive rows: the rows of a
+    request attend independently, so they are laid end to end as one query sequence."""
+    (B, S, D), (N, L, _), H = memory.shape, h.shape, attn.num_heads
+    w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+    b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
+    q = F.linear(h, w_q, b_q).reshape(B, N // B * L, H, D // H).transpose(1, 2)
+    k = F.linear(memory, w_k, b_k).reshape(B, S, H, D // H).transpose(1, 2)
+    v = F.linear(memory, w_v, b_v).reshape(B, S, H, D // H).transpose(1, 2)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=memory_mask[:, None, None, :])
+    return attn.out_proj(out.transpose(1, 2).reshape(N, L, D))
+
+
 class Denoiser(nn.Module):
     """Predicts x0 (or the noise) from x_t, the timestep and the request memory."""
 
@@ -60,8 +89,7 @@ class Denoiser(nn.Module):
     def forward(self, x_t, t, memory, memory_mask):
         L = x_t.shape[1]
         h = self.inp(x_t) + self.pos[:L] + self.time_mlp(timestep_embedding(t, self.d_model))[:, None, :]
-        h = self.stack(h, memory, memory_key_padding_mask=~memory_mask)
-        return self.out(h)
+        return self.out(run_stack(self.stack, h, memory, memory_mask))
 
 
 class Decoder(nn.Module):
@@ -76,8 +104,7 @@ class Decoder(nn.Module):
 
     def forward(self, x0_pred, memory, memory_mask):
         L = x0_pred.shape[1]
-        h = self.stack(self.inp(x0_pred) + self.pos[:L], memory, memory_key_padding_mask=~memory_mask)
-        return self.out(h)
+        return self.out(run_stack(self.stack, self.inp(x0_pred) + self.pos[:L], memory, memory_mask))
 
 
 @dataclass
@@ -143,10 +170,10 @@ class CodeFusion(nn.Module):
                 "dec_states": h, "logits": self.logits(h)}
 
     # -- generation ---------------------------------------------------------------------
-    def _tokens(self, x0_pred, memory, memory_mask, alternatives: int = 0):
-        """Argmax tokens cut at the first pad, and their mean log-prob. With `alternatives` = n, each
-        sequence is followed by n variants (ids [N, 1 + n, L]), see swap_variants."""
-        logp = self.logits(self.decode(x0_pred, memory, memory_mask)).log_softmax(-1)
+    def _tokens(self, logits, alternatives: int = 0):
+        """Argmax tokens of head logits [N, L, V] cut at the first pad, and their mean log-prob. With
+        `alternatives` = n, each sequence is followed by n variants (ids [N, 1 + n, L]), see swap_variants."""
+        logp = logits.log_softmax(-1)
         ids = logp.argmax(-1)
         if alternatives:
             ids = torch.cat([ids[:, None], swap_variants(logp, ids, alternatives)], 1)
@@ -155,7 +182,7 @@ class CodeFusion(nn.Module):
 
     PROJECTIONS = ("none", "clamp", "sphere", "soft")
 
-    def project_x0(self, x0_pred, memory, memory_mask, how: str) -> torch.Tensor:
+    def project_x0(self, x0_pred, memory, memory_mask, how: str, logits: torch.Tensor | None = None) -> torch.Tensor:
         """Put an intermediate x0 estimate back where the denoiser was trained to see signal.
 
         Early in sampling x0_pred is a blur of several plausible tokens, shorter than any code embedding
@@ -163,7 +190,8 @@ class CodeFusion(nn.Module):
         holds less signal than any training input at that t, and the samples drift (measured: top-1 on
         the CF dev split fell from 0.83 with 1 step to 0.33 with 16). "sphere" rescales each position to
         the embeddings' norm (cheap); "soft" replaces it by the decoder's expected embedding (one decoder
-        pass per step); "clamp" snaps it to the nearest embedding (Diffusion-LM)."""
+        pass per step, saved when the head's `logits` for x0_pred are passed); "clamp" snaps it to the
+        nearest embedding (Diffusion-LM)."""
         if how == "none":
             return x0_pred
         if how == "sphere":
@@ -172,27 +200,49 @@ class CodeFusion(nn.Module):
         if how == "clamp":
             return clamp_to_embeddings(x0_pred, emb)
         if how == "soft":
-            return self.logits(self.decode(x0_pred, memory, memory_mask)).softmax(-1) @ emb
+            if logits is None:
+                logits = self.logits(self.decode(x0_pred, memory, memory_mask))
+            return logits.softmax(-1) @ emb
         raise ValueError(f"unknown x0 projection {how!r}; choose one of {self.PROJECTIONS}")
+
+    def restart(self, x0_pred, memory, memory_mask, t: int, projection: str, generator=None,
+                logits: torch.Tensor | None = None) -> torch.Tensor:
+        """One restart (restart sampling, Xu et al. 2023): noise the final estimate back to step t with fresh
+        noise and denoise it once more.
+
+        At one sampling step the estimate from pure noise hardly depends on the noise (the denoiser has
+        learned that x_T carries no signal), so k draws mostly agree. Restarted from t < T, the estimate's
+        confident tokens survive the fresh noise and its hesitant ones are re-read: another sample from the
+        model, near the first, that can differ in structure (`NOT(Blanks(c[2]))` against
+        `TextEquals(c[2], <STR0>)`), which a token swap cannot reach."""
+        if not 0 < t < self.scheduler.num_train_steps:
+            raise ValueError(f"restart_t must be between 1 and {self.scheduler.num_train_steps - 1}, got {t}")
+        x0 = self.project_x0(x0_pred, memory, memory_mask, projection, logits)
+        noise = torch.randn(x0.shape, generator=generator).to(x0.device)
+        tt = torch.full((x0.shape[0],), t, dtype=torch.long, device=x0.device)
+        return self.predict_x0(self.scheduler.add_noise(x0, noise, tt), tt, memory, memory_mask)[0]
 
     @torch.inference_mode()
     def sample(self, states: torch.Tensor, mask: torch.Tensor, k: int = 5, steps: int | None = None,
                generator: torch.Generator | None = None, eta: float = 0.0, return_trajectory: bool = False,
-               clamp: bool | None = None, projection: str | None = None, alternatives: int = 0) -> SampleOutput:
+               clamp: bool | None = None, projection: str | None = None, alternatives: int = 0,
+               restart_t: int = 0, restarts: int = 1) -> SampleOutput:
         """Generate k candidates per request from k independent noise draws, all in one batch.
 
         states/mask: raw encoder output [B, S, H] / [B, S] (projection happens here).
         The final tokens are decoded from the last raw x0 estimate; `projection` (default: the config's
         x0_projection, or "clamp" when clamp/clamp_sampling is set) only shapes what the next step sees.
-        `alternatives` = n adds n swap variants after each draw (see swap_variants): ids [B, k * (1 + n), L]."""
+        `alternatives` = n adds n swap variants after each draw (see swap_variants): ids [B, k * (1 + n), L].
+        `restart_t` > 0 restarts each draw `restarts` times (see restart) and adds those k * restarts draws
+        after the k draws: ids [B, k * (1 + restarts) * (1 + n), L]; the trajectory gets one more frame, at
+        t = restart_t, with the first k restarted draws."""
         steps = steps or self.cfg.sampling_steps
         clamp = self.cfg.clamp_sampling if clamp is None else clamp
         projection = projection or ("clamp" if clamp else getattr(self.cfg, "x0_projection", "none"))
         B, L, device = states.shape[0], self.cfg.max_code_len, states.device
         if not 0 <= alternatives <= L:
             raise ValueError(f"alternatives must be between 0 and max_code_len={L}, got {alternatives}")
-        memory = self.project_source(states).repeat_interleave(k, 0)
-        mem_mask = mask.repeat_interleave(k, 0)
+        memory, mem_mask = self.project_source(states), mask   # one row per request, shared by its draws (run_stack)
         x = torch.randn(B * k, L, self.cfg.embed_dim, generator=generator).to(device)
         trajectory, timesteps = ([], []) if return_trajectory else (None, None)
         x0_pred = x
@@ -200,12 +250,24 @@ class CodeFusion(nn.Module):
             tt = torch.full((B * k,), t, dtype=torch.long, device=device)
             x0_pred, _ = self.predict_x0(x, tt, memory, mem_mask)
             if return_trajectory:
-                trajectory.append(self._tokens(x0_pred, memory, mem_mask)[0].view(B, k, L))
+                trajectory.append(self._tokens(self.logits(self.decode(x0_pred, memory, mem_mask)))[0].view(B, k, L))
                 timesteps.append(t)
             if t_prev >= 0:
                 x = self.scheduler.step(self.project_x0(x0_pred, memory, mem_mask, projection), t, t_prev, x,
                                         eta=eta, generator=generator)
-        ids, scores = self._tokens(x0_pred, memory, mem_mask, alternatives)
+        logits = self.logits(self.decode(x0_pred, memory, mem_mask))
+        if restart_t:
+            if restarts < 1:
+                raise ValueError(f"restarts must be >= 1 when restart_t is set, got {restarts}")
+            r = restarts
+            x0_pred, logits_r = x0_pred.repeat_interleave(r, 0), logits.repeat_interleave(r, 0)
+            restarted = self.restart(x0_pred, memory, mem_mask, restart_t, projection, generator, logits_r)
+            restarted = self.logits(self.decode(restarted, memory, mem_mask)).view(B, k * r, L, -1)
+            if return_trajectory:   # the restart is one more frame: what the re-read estimates decode to
+                trajectory.append(self._tokens(restarted[:, ::r].flatten(0, 1))[0].view(B, k, L))
+                timesteps.append(restart_t)
+            logits, k = torch.cat([logits.view(B, k, L, -1), restarted], 1).flatten(0, 1), k * (1 + r)
+        ids, scores = self._tokens(logits, alternatives)
         n = k * (1 + alternatives)   # each draw's argmax, then its swap variants
         return SampleOutput(ids.reshape(B, n, L), scores.reshape(B, n), trajectory, timesteps)
 

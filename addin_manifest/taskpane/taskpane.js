@@ -384,7 +384,8 @@
     return new Promise(function (resolve, reject) {
       var source = new EventSource("/v1/cf/stream?" + params.toString());
       state.stream = source;
-      var queue = [], previous = [], previousStep = -1, firstT = null, drawing = null, finished = null, started = false;
+      var queue = [], previous = [], previousStep = -1, firstT = null, drawing = null, finished = null, started = false,
+        restarted = false;
       var panel = $("denoise"), list = $("noise");
       list.textContent = "";
       list.classList.remove("done");
@@ -399,13 +400,20 @@
           if (finished) finished();
           return;
         }
-        if (firstT === null) firstT = frame.t || 1;
-        var fraction = firstT ? 1 - (frame.t || 0) / firstT : 0;
-        $("progress-bar").style.width = Math.round(100 * Math.max(0.02, fraction)) + "%";
-        $("step").textContent = "step " + (frame.step + 1) + (frame.t !== undefined && frame.t !== null ? " · t=" + frame.t : "");
+        var at = frame.t !== undefined && frame.t !== null ? " · t=" + frame.t : "";
+        if (frame.restart) {
+          /* the draws noised back to t and denoised again: the bar stays, the label says what happened */
+          $("step").textContent = "restart" + at;
+        } else {
+          if (firstT === null) firstT = frame.t || 1;
+          var fraction = firstT ? 1 - (frame.t || 0) / firstT : 0;
+          $("progress-bar").style.width = Math.round(100 * Math.max(0.02, fraction)) + "%";
+          $("step").textContent = "step " + (frame.step + 1) + at;
+          previousStep = frame.step;
+        }
+        restarted = Boolean(frame.restart);
         renderNoise(list, frame.codes, previous);
         previous = frame.codes;
-        previousStep = frame.step;
         drawing = setTimeout(draw, FRAME_MS);
       }
 
@@ -419,7 +427,8 @@
         var result = JSON.parse(e.data);
         var finish = function () {
           $("progress-bar").style.width = "100%";
-          $("step").textContent = "done · " + (previousStep + 1) + " steps";
+          $("step").textContent = "done · " + (previousStep + 1) + (previousStep ? " steps" : " step") +
+            (restarted ? " + restart" : "");
           list.classList.add("done");
           resolve(result);
         };

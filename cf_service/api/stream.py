@@ -1,7 +1,8 @@
 """GET /v1/{task}/stream: Server-Sent Events of the denoising, for the task pane's animation.
 
     event: start    {"task", "request", "k", "steps"}
-    event: step     {"step": i, "t": timestep, "codes": [decoded code of each candidate]}   (one per step)
+    event: step     {"step": i, "t": timestep, "codes": [decoded code of each candidate]}   (one per step;
+                    a last one with "restart": true when the model restarts its draws, model.restart)
     event: result   the same body as POST /v1/{task}/generate (for cf: with previews)
     event: error    {"error": {"code", "message", "hint"?}}   (then the stream ends)
 
@@ -77,7 +78,10 @@ def stream(task: str):
             frames = frames_until(deadline, executor, lambda: generator.stream(text, table=table, **options))
             for frame in frames:
                 last = frame
-                yield sse("step", {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])})
+                body = {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])}
+                if frame.get("restart"):
+                    body["restart"] = True
+                yield sse("step", body)
             # ranking may need a pass of its own: it gets what is left of the budget
             future = executor.submit(_final, task, generator, text, table, placed, style, last, options)
             yield sse("result", future.result(timeout=max(0.0, deadline - time.monotonic())))

@@ -173,3 +173,70 @@ def test_more_alternatives_than_code_positions_is_refused():
     states, mask = source()
     with pytest.raises(ValueError, match="alternatives"):
         m.sample(states, mask, k=1, steps=1, alternatives=m.cfg.max_code_len + 1)
+
+
+def test_restart_adds_k_restarted_draws_after_the_k_draws_of_each_request():
+    m = tiny_model()
+    states, mask = source()
+    base = m.sample(states, mask, k=3, steps=1, generator=torch.Generator().manual_seed(0), alternatives=1)
+    more = m.sample(states, mask, k=3, steps=1, generator=torch.Generator().manual_seed(0), alternatives=1,
+                    restart_t=150)
+    assert more.ids.shape == (2, 12, 8) and more.scores.shape == (2, 12)
+    assert torch.equal(more.ids[:, :6], base.ids)             # the plain draws (and variants) come first, unchanged
+    assert torch.equal(more.scores[:, :6], base.scores)
+
+
+def test_restart_rereads_the_estimate_from_fresh_noise_at_its_step():
+    m = tiny_model()
+    states, mask = source(B=1)
+    memory = m.project_source(states)
+    x0 = m.embed(torch.randint(0, 40, (1, m.cfg.max_code_len)))
+    a = m.restart(x0, memory, mask, 120, "none", generator=torch.Generator().manual_seed(1))
+    b = m.restart(x0, memory, mask, 120, "none", generator=torch.Generator().manual_seed(2))
+    assert a.shape == x0.shape and not torch.allclose(a, b)   # fresh noise, another sample
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(1))
+    t = torch.tensor([120])
+    expected = m.predict_x0(m.scheduler.add_noise(x0, noise, t), t, memory, mask)[0]
+    assert torch.allclose(a, expected, atol=1e-6)
+
+
+def test_each_draw_restarts_as_often_as_asked_and_the_restarts_differ():
+    m = tiny_model()
+    states, mask = source()
+    out = m.sample(states, mask, k=2, steps=1, generator=torch.Generator().manual_seed(0), restart_t=150,
+                   restarts=3)
+    assert out.ids.shape == (2, 8, 8)                         # 2 draws, then 3 restarts of each
+    assert len(set(out.scores[0, 2:].tolist())) == 6          # fresh noise for every restart
+    with pytest.raises(ValueError, match="restarts"):
+        m.sample(states, mask, k=1, steps=1, restart_t=150, restarts=0)
+
+
+@pytest.mark.parametrize("t", [-1, 200])   # tiny: T = 200
+def test_restart_outside_the_diffusion_steps_is_refused(t):
+    m = tiny_model()
+    states, mask = source()
+    with pytest.raises(ValueError, match="restart_t"):
+        m.sample(states, mask, k=1, steps=1, restart_t=t)
+
+
+def test_restart_is_the_last_trajectory_frame():
+    m = tiny_model()
+    states, mask = source()
+    out = m.sample(states, mask, k=2, steps=3, generator=torch.Generator().manual_seed(0), restart_t=100,
+                   return_trajectory=True)
+    assert out.timesteps == [t for t, _ in m.scheduler.set_timesteps(3)] + [100]
+    assert len(out.trajectory) == 4 and out.trajectory[-1].shape == (2, 2, 8)
+    assert torch.equal(out.trajectory[-1], out.ids[:, 2:])    # the restarted draws, as returned
+
+
+def test_draws_sharing_their_request_memory_match_the_repeated_memory():
+    from codefusion.model import run_stack
+    m = tiny_model()
+    states, mask = source()                                     # 2 requests, the second with padding
+    memory = m.project_source(states)
+    h = torch.randn(6, 8, m.cfg.d_model, generator=torch.Generator().manual_seed(4))   # 3 draws per request
+    with torch.inference_mode():
+        shared = run_stack(m.denoiser.stack, h, memory, mask)
+        repeated = m.denoiser.stack(h, memory.repeat_interleave(3, 0),
+                                    memory_key_padding_mask=~mask.repeat_interleave(3, 0))
+    assert torch.allclose(shared, repeated, atol=1e-5)

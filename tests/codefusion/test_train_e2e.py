@@ -45,6 +45,13 @@ def test_tiny_model_learns_toy_mapping(tmp_path):
     assert [f["step"] for f in frames] == list(range(5))
     assert all(len(f["codes"]) == 2 for f in frames)
 
+    restarting = load_generator("bash", out, restart_t=100, restarts=2)   # tiny: T = 200
+    frames = list(restarting.stream(train_recs[0].nl, k=2, steps=3, seed=1))
+    assert [f["t"] for f in frames][-1] == 100                 # the restart is the last frame
+    assert frames[-1]["candidates"] == restarting.generate(train_recs[0].nl, k=2, steps=3, seed=1)
+    with pytest.raises(ValueError, match="restart_t"):
+        load_generator("bash", out, restart_t=200)
+
 
 def test_device_flag_resolves_and_refuses_a_missing_gpu():
     import torch

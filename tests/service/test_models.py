@@ -54,17 +54,22 @@ def test_cf_generate_returns_valid_previewed_rules(model_app):
     assert client.post("/v1/cf/generate", json=body).get_json()["candidates"] == result["candidates"]
 
 
-def test_cf_stream_shows_every_step_then_the_result(model_app):
+def test_cf_stream_shows_every_step_and_the_restart_then_the_result(model_app):
     checkpoint_or_skip("cf")
+    restart_t = model_app.extensions["cf_models"].get("cf").restart_t
     response = model_app.test_client().get("/v1/cf/stream", query_string={
         "request": "top 3 sales", "k": 2, "seed": 1, "steps": 3, "table": json.dumps(SAMPLE_TABLE)})
     assert response.status_code == 200
     events = parse_sse(response.get_data(as_text=True))
     kinds = [kind for kind, _ in events]
-    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") == 3, kinds
+    frames = 3 + bool(restart_t)                  # the shipped cf model restarts its draws once
+    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") == frames, kinds
     steps = [data for kind, data in events if kind == "step"]
     assert [s["step"] for s in steps] == list(range(len(steps)))
     assert all(len(s["codes"]) == 2 for s in steps)
+    assert [s.get("restart", False) for s in steps] == [False] * 3 + [True] * bool(restart_t)
+    if restart_t:
+        assert steps[-1]["t"] == restart_t
 
 
 @pytest.mark.parametrize("task", ["bash", "python"])
