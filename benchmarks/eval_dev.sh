@@ -14,20 +14,29 @@ if want cf; then
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data $D/cf_train.json --split dev --system $system --json runs/eval/cf_$system.json
 done
-# the same CodeFusion checkpoint without swap variants (README's "without swap variants" rows)
+# the same CodeFusion checkpoint without swap variants, and without restarts (README's "without ..." rows)
 ev --task cf --data $D/cf_train.json --split dev --alternatives 0 --json runs/eval/cf_codefusion_no_variants.json
+ev --task cf --data $D/cf_train.json --split dev --restart-t 0 --json runs/eval/cf_codefusion_no_restart.json
 .venv/bin/python -m benchmarks.steps_curve --task cf --steps 1 2 4 8 16 --json runs/eval/cf_steps.json --plot docs/img/steps_curve.png
 .venv/bin/python -m codefusion.cfgen --n 200 --seed 7 --split novel --format benchmark --out runs/eval/cf_novel.json
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel.json --split test --system $system --json runs/eval/cf_novel_$system.json
 done
 ev --task cf --data runs/eval/cf_novel.json --split test --alternatives 0 --json runs/eval/cf_novel_codefusion_no_variants.json
+ev --task cf --data runs/eval/cf_novel.json --split test --restart-t 0 --json runs/eval/cf_novel_codefusion_no_restart.json
 # a second novel slice, drawn with another seed after the candidate pipeline was tuned on the first: the check
 # that the pipeline's gains are not fitted to those 200 requests
 .venv/bin/python -m codefusion.cfgen --n 300 --seed 11 --split novel --format benchmark --out runs/eval/cf_novel11.json
 for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel11.json --split test --system $system --json runs/eval/cf_novel11_$system.json
 done
+ev --task cf --data runs/eval/cf_novel11.json --split test --restart-t 0 --json runs/eval/cf_novel11_codefusion_no_restart.json
+# a third slice, drawn after restart sampling was chosen on dev and slices A and B: the check for that choice
+.venv/bin/python -m codefusion.cfgen --n 300 --seed 13 --split novel --format benchmark --out runs/eval/cf_novel13.json
+for system in codefusion retrieval autoregressive; do
+  ev --task cf --data runs/eval/cf_novel13.json --split test --system $system --json runs/eval/cf_novel13_$system.json
+done
+ev --task cf --data runs/eval/cf_novel13.json --split test --restart-t 0 --json runs/eval/cf_novel13_codefusion_no_restart.json
 fi
 for t in bash python; do
   want $t || continue

@@ -111,7 +111,8 @@ def test_generation_over_http_with_the_shipped_model(server):
     assert status == 200 and body["candidates"]
     status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0&steps=4")
     assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
-    assert text.count("event: step") == 4 and "event: result" in text      # one frame per sampling step
+    # one frame per sampling step, and one for the restart of the draws (checkpoints/cf samples with one)
+    assert text.count("event: step") == 5 and text.count('"restart": true') == 1 and "event: result" in text
 
 
 def test_sigterm_stops_gracefully(server):
