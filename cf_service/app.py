@@ -76,6 +76,7 @@ class Settings:
     preload_models: bool = True          # CF_PRELOAD_MODELS: load in create_app (else in the background)
     max_batch_requests: int = 200        # CF_MAX_BATCH_REQUESTS: requests in one /v1/cf/batch upload
     log_level: str = "INFO"              # CF_LOG_LEVEL
+    restarts: bool = True                # CF_RESTARTS: 0 turns the models' restart sampling off (faster, less diverse)
     taskpane_dir: Path = field(default_factory=lambda: REPO_ROOT / "addin_manifest" / "taskpane")
 
     @classmethod
@@ -99,6 +100,7 @@ class Settings:
             preload_models=_env_bool(env, "CF_PRELOAD_MODELS", cls.preload_models),
             max_batch_requests=_env_int(env, "CF_MAX_BATCH_REQUESTS", cls.max_batch_requests, 1, 100_000),
             log_level=level,
+            restarts=_env_bool(env, "CF_RESTARTS", cls.restarts),
             taskpane_dir=Path(env.get("CF_TASKPANE_DIR") or REPO_ROOT / "addin_manifest" / "taskpane"),
         )
 
@@ -117,7 +119,8 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     app.json.ensure_ascii = True
 
     if registry is None:
-        registry = ModelRegistry(settings.tasks, checkpoint_root=settings.checkpoints)
+        registry = ModelRegistry(settings.tasks, checkpoint_root=settings.checkpoints,
+                                 sampling={} if settings.restarts else {"restart_t": 0})
     app.extensions["cf_models"] = registry
     # generation runs here so a request can give up on it after CF_REQUEST_TIMEOUT_S (504)
     app.extensions["cf_executor"] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cf-generate")

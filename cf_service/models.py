@@ -8,6 +8,7 @@ request proceed while a timed-out (504) generation it cannot stop is still finis
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -20,19 +21,20 @@ from .api.common import ApiError
 log = logging.getLogger("cf_service.models")
 
 
-def _default_loader(task: str, checkpoint: str | None):
+def _default_loader(task: str, checkpoint: str | None, **sampling):
     from codefusion.generate import load_generator   # imported late: torch is slow to import
-    return load_generator(task, checkpoint=checkpoint)
+    return load_generator(task, checkpoint=checkpoint, **sampling)
 
 
 class ModelRegistry:
-    """Loads and hands out generators. `loader(task, checkpoint_or_None)` builds one generator."""
+    """Loads and hands out generators. `loader(task, checkpoint_or_None)` builds one generator; the
+    default loader reads the checkpoint with `sampling` overrides (e.g. {"restart_t": 0}, CF_RESTARTS=0)."""
 
     def __init__(self, tasks, *, checkpoint_root: Path | None = None,
-                 loader: Callable[[str, str | None], object] | None = None):
+                 loader: Callable[[str, str | None], object] | None = None, sampling: dict | None = None):
         self.tasks = tuple(tasks)
         self.checkpoint_root = Path(checkpoint_root) if checkpoint_root else None
-        self._loader = loader or _default_loader
+        self._loader = loader or functools.partial(_default_loader, **(sampling or {}))
         self._load_lock = threading.Lock()
         self._generators: dict[str, object] = {}
         self._info: dict[str, dict] = {}
@@ -138,6 +140,9 @@ def _describe(generator, checkpoint: str | None, seconds: float) -> dict:
         value = getattr(config, name, None)
         if isinstance(value, (str, int, float)):
             info[name] = value
+    restart_t = getattr(generator, "restart_t", None)
+    if isinstance(restart_t, int):
+        info["restart_t"] = restart_t                     # 0: the draws are not restarted
     return info
 
 

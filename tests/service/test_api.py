@@ -73,15 +73,17 @@ def test_package_app_is_the_flask_app_even_after_the_submodule_is_imported():
 def test_settings_read_from_environment():
     s = Settings.from_env({"CF_MAX_K": "7", "CF_MAX_TABLE_CELLS": "100", "CF_MAX_UPLOAD_MB": "2.5",
                            "CF_REQUEST_TIMEOUT_S": "3", "CF_PRELOAD_MODELS": "no", "CF_TASKS": "cf,bash",
-                           "CF_SERVICE_CHECKPOINTS": "/tmp/ck", "CF_LOG_LEVEL": "debug"})
+                           "CF_SERVICE_CHECKPOINTS": "/tmp/ck", "CF_LOG_LEVEL": "debug", "CF_RESTARTS": "0"})
     assert (s.max_k, s.max_table_cells, s.max_upload_mb, s.request_timeout_s) == (7, 100, 2.5, 3.0)
     assert s.preload_models is False and s.tasks == ("cf", "bash") and str(s.checkpoints) == "/tmp/ck"
-    assert s.log_level == "DEBUG"
+    assert s.log_level == "DEBUG" and s.restarts is False
+    assert Settings.from_env({}).restarts is True
 
 
 @pytest.mark.parametrize("env, name", [({"CF_MAX_K": "ten"}, "CF_MAX_K"), ({"CF_MAX_K": "0"}, "CF_MAX_K"),
                                        ({"CF_PRELOAD_MODELS": "maybe"}, "CF_PRELOAD_MODELS"),
                                        ({"CF_TASKS": "cf,ruby"}, "CF_TASKS"),
+                                       ({"CF_RESTARTS": "twice"}, "CF_RESTARTS"),
                                        ({"CF_MAX_UPLOAD_MB": "-1"}, "CF_MAX_UPLOAD_MB")])
 def test_bad_settings_name_the_variable(env, name):
     with pytest.raises(ValueError, match=name):

@@ -33,6 +33,8 @@ def test_healthz_reports_the_loaded_checkpoints(model_app):
     assert body["status"] == "ready"
     for task, info in body["models"].items():
         assert info["status"] == "loaded" and str(CHECKPOINTS / task) in info.get("checkpoint", "")
+    if "cf" in body["models"]:
+        assert body["models"]["cf"]["restart_t"] == 1000               # checkpoints/cf/config.json
 
 
 def test_cf_generate_returns_valid_previewed_rules(model_app):
@@ -70,6 +72,16 @@ def test_cf_stream_shows_every_step_and_the_restart_then_the_result(model_app):
     assert [s.get("restart", False) for s in steps] == [False] * 3 + [True] * bool(restart_t)
     if restart_t:
         assert steps[-1]["t"] == restart_t
+
+
+def test_cf_restarts_turned_off_by_the_service_setting():
+    checkpoint_or_skip("cf")
+    app = create_app(Settings(checkpoints=CHECKPOINTS, tasks=("cf",), preload_models=True, restarts=False))
+    assert app.test_client().get("/healthz").get_json()["models"]["cf"]["restart_t"] == 0
+    response = app.test_client().get("/v1/cf/stream", query_string={"request": "top 3 sales", "k": 2, "seed": 1,
+                                                                      "steps": 2, "table": json.dumps(SAMPLE_TABLE)})
+    steps = [data for kind, data in parse_sse(response.get_data(as_text=True)) if kind == "step"]
+    assert len(steps) == 2 and not any(s.get("restart") for s in steps)
 
 
 @pytest.mark.parametrize("task", ["bash", "python"])
