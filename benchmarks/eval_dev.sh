@@ -37,6 +37,17 @@ for system in codefusion retrieval autoregressive; do
   ev --task cf --data runs/eval/cf_novel13.json --split test --system $system --json runs/eval/cf_novel13_$system.json
 done
 ev --task cf --data runs/eval/cf_novel13.json --split test --restart-t 0 --json runs/eval/cf_novel13_codefusion_no_restart.json
+# a fourth slice, drawn at the very end of the restart work, used for no choice; and two restarts per draw
+# (CF_RESTARTS=2) on every set
+.venv/bin/python -m codefusion.cfgen --n 300 --seed 17 --split novel --format benchmark --out runs/eval/cf_novel17.json
+for system in codefusion retrieval autoregressive; do
+  ev --task cf --data runs/eval/cf_novel17.json --split test --system $system --json runs/eval/cf_novel17_$system.json
+done
+ev --task cf --data runs/eval/cf_novel17.json --split test --restart-t 0 --json runs/eval/cf_novel17_codefusion_no_restart.json
+ev --task cf --data $D/cf_train.json --split dev --restarts 2 --json runs/eval/cf_codefusion_2_restarts.json
+for slice in novel novel11 novel13 novel17; do
+  ev --task cf --data runs/eval/cf_$slice.json --split test --restarts 2 --json runs/eval/cf_${slice}_codefusion_2_restarts.json
+done
 fi
 for t in bash python; do
   want $t || continue

@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("cf", "bash", "python")
 
 
-def _env_int(env, name: str, default: int, low: int, high: int) -> int:
+def _env_int(env, name: str, default: int | None, low: int, high: int) -> int | None:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -76,7 +76,7 @@ class Settings:
     preload_models: bool = True          # CF_PRELOAD_MODELS: load in create_app (else in the background)
     max_batch_requests: int = 200        # CF_MAX_BATCH_REQUESTS: requests in one /v1/cf/batch upload
     log_level: str = "INFO"              # CF_LOG_LEVEL
-    restarts: bool = True                # CF_RESTARTS: 0 turns the models' restart sampling off (faster, less diverse)
+    restarts: int | None = None          # CF_RESTARTS: restarts per draw, 0 = off (unset: the checkpoint's; cf: 1)
     taskpane_dir: Path = field(default_factory=lambda: REPO_ROOT / "addin_manifest" / "taskpane")
 
     @classmethod
@@ -100,9 +100,17 @@ class Settings:
             preload_models=_env_bool(env, "CF_PRELOAD_MODELS", cls.preload_models),
             max_batch_requests=_env_int(env, "CF_MAX_BATCH_REQUESTS", cls.max_batch_requests, 1, 100_000),
             log_level=level,
-            restarts=_env_bool(env, "CF_RESTARTS", cls.restarts),
+            restarts=_env_int(env, "CF_RESTARTS", cls.restarts, 0, 4),
             taskpane_dir=Path(env.get("CF_TASKPANE_DIR") or REPO_ROOT / "addin_manifest" / "taskpane"),
         )
+
+
+def _restart_overrides(restarts: int | None) -> dict:
+    """CF_RESTARTS as generator overrides: unset keeps the checkpoint's sampling, 0 turns restarts off
+    (faster, fewer distinct candidates), N restarts each draw N times where the model restarts at all."""
+    if restarts is None:
+        return {}
+    return {"restart_t": 0} if restarts == 0 else {"restarts": restarts}
 
 
 def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> Flask:
@@ -120,7 +128,7 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
 
     if registry is None:
         registry = ModelRegistry(settings.tasks, checkpoint_root=settings.checkpoints,
-                                 sampling={} if settings.restarts else {"restart_t": 0})
+                                 sampling=_restart_overrides(settings.restarts))
     app.extensions["cf_models"] = registry
     # generation runs here so a request can give up on it after CF_REQUEST_TIMEOUT_S (504)
     app.extensions["cf_executor"] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cf-generate")

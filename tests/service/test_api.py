@@ -76,14 +76,15 @@ def test_settings_read_from_environment():
                            "CF_SERVICE_CHECKPOINTS": "/tmp/ck", "CF_LOG_LEVEL": "debug", "CF_RESTARTS": "0"})
     assert (s.max_k, s.max_table_cells, s.max_upload_mb, s.request_timeout_s) == (7, 100, 2.5, 3.0)
     assert s.preload_models is False and s.tasks == ("cf", "bash") and str(s.checkpoints) == "/tmp/ck"
-    assert s.log_level == "DEBUG" and s.restarts is False
-    assert Settings.from_env({}).restarts is True
+    assert s.log_level == "DEBUG" and s.restarts == 0
+    assert Settings.from_env({}).restarts is None                     # the checkpoint's own setting
 
 
 @pytest.mark.parametrize("env, name", [({"CF_MAX_K": "ten"}, "CF_MAX_K"), ({"CF_MAX_K": "0"}, "CF_MAX_K"),
                                        ({"CF_PRELOAD_MODELS": "maybe"}, "CF_PRELOAD_MODELS"),
                                        ({"CF_TASKS": "cf,ruby"}, "CF_TASKS"),
                                        ({"CF_RESTARTS": "twice"}, "CF_RESTARTS"),
+                                       ({"CF_RESTARTS": "9"}, "CF_RESTARTS"),
                                        ({"CF_MAX_UPLOAD_MB": "-1"}, "CF_MAX_UPLOAD_MB")])
 def test_bad_settings_name_the_variable(env, name):
     with pytest.raises(ValueError, match=name):

@@ -76,12 +76,21 @@ def test_cf_stream_shows_every_step_and_the_restart_then_the_result(model_app):
 
 def test_cf_restarts_turned_off_by_the_service_setting():
     checkpoint_or_skip("cf")
-    app = create_app(Settings(checkpoints=CHECKPOINTS, tasks=("cf",), preload_models=True, restarts=False))
+    app = create_app(Settings(checkpoints=CHECKPOINTS, tasks=("cf",), preload_models=True, restarts=0))
     assert app.test_client().get("/healthz").get_json()["models"]["cf"]["restart_t"] == 0
     response = app.test_client().get("/v1/cf/stream", query_string={"request": "top 3 sales", "k": 2, "seed": 1,
                                                                       "steps": 2, "table": json.dumps(SAMPLE_TABLE)})
     steps = [data for kind, data in parse_sse(response.get_data(as_text=True)) if kind == "step"]
     assert len(steps) == 2 and not any(s.get("restart") for s in steps)
+
+
+def test_cf_restarts_per_draw_set_by_the_service_setting():
+    checkpoint_or_skip("cf")
+    app = create_app(Settings(checkpoints=CHECKPOINTS, tasks=("cf",), preload_models=True, restarts=2))
+    generator = app.extensions["cf_models"].get("cf")
+    assert (generator.restart_t, generator.restarts) == (1000, 2)
+    body = {"request": "highlight sales under 500 in red", "table": SAMPLE_TABLE, "k": 3, "seed": 0}
+    assert app.test_client().post("/v1/cf/generate", json=body).get_json()["candidates"]
 
 
 @pytest.mark.parametrize("task", ["bash", "python"])
