@@ -33,12 +33,14 @@ class Candidate:
 
 class ScriptedGenerator:
     """Returns the codes it was given (best first), `k` of them; `stream` reveals them
-    character by character out of random noise, the shape of the real denoising stream."""
+    character by character out of random noise, the shape of the real denoising stream; with
+    `restart_t`, a last frame marked "restart" shows them again, as a model that restarts its draws does."""
 
-    def __init__(self, codes: list[str], *, steps: int = 6, delay_s: float = 0.0):
+    def __init__(self, codes: list[str], *, steps: int = 6, delay_s: float = 0.0, restart_t: int = 0):
         self.codes = list(codes)
         self.steps = steps
         self.delay_s = delay_s
+        self.restart_t = restart_t
         self.calls: list[dict] = []
 
     def generate(self, request, table=None, k=5, steps=None, seed=None):
@@ -63,6 +65,8 @@ class ScriptedGenerator:
             if self.delay_s:
                 time.sleep(self.delay_s)
             yield {"step": step, "t": int(1000 * (1 - shown)), "codes": frame}
+        if self.restart_t:
+            yield {"step": total, "t": self.restart_t, "codes": codes, "restart": True}
 
 
 DEFAULT_CODES = ["LessThan(500)", "LessThanEqual(499)", "Foo(", "top(2)", "DataBar()", "lessthan(500)"]
