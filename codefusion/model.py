@@ -249,13 +249,16 @@ class CodeFusion(nn.Module):
         for t, t_prev in self.scheduler.set_timesteps(steps):
             tt = torch.full((B * k,), t, dtype=torch.long, device=device)
             x0_pred, _ = self.predict_x0(x, tt, memory, mem_mask)
+            logits = None   # the head's reading of this estimate: one decoder pass serves the frame and the projection
             if return_trajectory:
-                trajectory.append(self._tokens(self.logits(self.decode(x0_pred, memory, mem_mask)))[0].view(B, k, L))
+                logits = self.logits(self.decode(x0_pred, memory, mem_mask))
+                trajectory.append(self._tokens(logits)[0].view(B, k, L))
                 timesteps.append(t)
             if t_prev >= 0:
-                x = self.scheduler.step(self.project_x0(x0_pred, memory, mem_mask, projection), t, t_prev, x,
+                x = self.scheduler.step(self.project_x0(x0_pred, memory, mem_mask, projection, logits), t, t_prev, x,
                                         eta=eta, generator=generator)
-        logits = self.logits(self.decode(x0_pred, memory, mem_mask))
+        if logits is None:
+            logits = self.logits(self.decode(x0_pred, memory, mem_mask))
         if restart_t:
             if restarts < 1:
                 raise ValueError(f"restarts must be >= 1 when restart_t is set, got {restarts}")
