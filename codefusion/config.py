@@ -75,6 +75,7 @@ class TrainConfig:
     dev_loss_examples: int = 256
     dev_em_examples: int = 64
     seed: int = 0
+    synthetic_pairs: int | None = None   # CF: synthetic (request, table, rule) triples from cfgen; None = the task's default
     bf16: bool = True               # bfloat16 autocast for training matmuls when the CPU has native bf16 (1.4-1.7x here)
 
 

@@ -95,6 +95,7 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-steps", type=int, help="override the config's stage-1 steps")
     p.add_argument("--finetune-steps", type=int, help="override the config's stage-2 steps")
     p.add_argument("--lr", type=float, help="override the config's peak learning rate")
+    p.add_argument("--synthetic", type=int, help="cf: synthetic triples from codefusion.cfgen (default 20000)")
     p.add_argument("--time-limit", type=float, help="minutes; stop cleanly (and save) when reached")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per process (default 1: on the shared 2-core box 2 threads ran 5x slower "
@@ -168,6 +169,19 @@ def apply_train_overrides(tcfg, args) -> None:
         tcfg.pretrain_steps = args.pretrain_steps
     if args.finetune_steps is not None:
         tcfg.finetune_steps = args.finetune_steps
+    if getattr(args, "synthetic", None) is not None:
+        tcfg.synthetic_pairs = args.synthetic
+
+
+def configure_task(task, tcfg) -> None:
+    """Apply the TrainConfig's data options to the task adapter before it builds its extra pairs."""
+    if tcfg.synthetic_pairs is None:
+        return
+    if not hasattr(task, "synthetic_triples"):
+        raise SystemExit(f"--synthetic: task {task.name!r} has no synthetic data generator (only cf has one)")
+    if tcfg.synthetic_pairs < 0:
+        raise SystemExit(f"--synthetic must be >= 0, got {tcfg.synthetic_pairs}")
+    task.synthetic_triples = tcfg.synthetic_pairs
 
 
 def plan_steps(cfg, stage: str, max_steps: int | None) -> dict:
@@ -283,6 +297,7 @@ def main(argv=None) -> int:
     # ---- data
     data_dir = resolve_data_dir(args.data)
     train_recs, dev_recs = split_records(args.task, load_records(args.task, data_dir))
+    configure_task(task, tcfg)
     train_pairs = [task.training_pair(r) for r in train_recs]
     train_pairs += list(task.extra_training_pairs(data_dir))
     dev_pairs = [task.training_pair(r) for r in dev_recs]

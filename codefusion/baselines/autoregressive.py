@@ -545,8 +545,10 @@ def build_pairs(task_name: str, data_dir=None, tcfg: TrainConfig | None = None, 
     """(train pairs, dev pairs, pretraining snippets) as codefusion.train builds them: the hash split,
     the adapter's (source, target) of each record, its extra pairs after the train records, and for
     stage 1 the snippet file (sampled down to pretrain_snippet_limit) followed by the train codes."""
+    from ..train import configure_task
     tcfg = tcfg or TrainConfig()
     task = get_task(task_name)
+    configure_task(task, tcfg)
     data_dir = resolve_data_dir(data_dir)
     train_recs, dev_recs = split_records(task_name, load_records(task_name, data_dir))
     train_pairs = [record_pair(task, r) for r in train_recs] + list(task.extra_training_pairs(data_dir))
@@ -867,6 +869,7 @@ def main(argv=None) -> int:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--pretrain-steps", type=int, help="override the config's stage-1 steps")
     t.add_argument("--finetune-steps", type=int, help="override the config's stage-2 steps")
+    t.add_argument("--synthetic", type=int, help="cf: synthetic triples from codefusion.cfgen (default 20000)")
     t.add_argument("--device", default="auto", help="cpu, cuda, cuda:N, or auto (a GPU when there is one)")
     t.add_argument("--no-progress", action="store_true")
     g = sub.add_parser("generate", help="candidates for one request")

@@ -60,3 +60,22 @@ def test_device_flag_resolves_and_refuses_a_missing_gpu():
         assert train.resolve_device("auto") == torch.device("cpu")
         with pytest.raises(SystemExit, match="no CUDA GPU"):
             train.resolve_device("cuda")
+
+
+def test_synthetic_flag_sets_the_cf_data_size_and_is_refused_elsewhere():
+    from codefusion.config import get_config
+    from codefusion.tasks import get_task
+    tcfg = get_config("cf-small").train
+    train.apply_train_overrides(tcfg, train.parse_args(["--task", "cf", "--synthetic", "123"]))
+    assert tcfg.synthetic_pairs == 123
+    task = get_task("cf")
+    train.configure_task(task, tcfg)
+    assert task.synthetic_triples == 123
+    untouched = get_task("cf")
+    train.configure_task(untouched, get_config("cf-small").train)      # no --synthetic: the task's default
+    assert untouched.synthetic_triples == 20000
+    with pytest.raises(SystemExit, match="only cf has one"):
+        train.configure_task(get_task("bash"), tcfg)
+    tcfg.synthetic_pairs = -1
+    with pytest.raises(SystemExit, match=">= 0"):
+        train.configure_task(get_task("cf"), tcfg)
