@@ -41,11 +41,14 @@ cf_set cf_novel11 runs/eval/cf_novel11.json test
 # slice C: drawn after restart sampling was chosen on dev, A and B, to check that choice
 novel_slice cf_novel13 300 13
 cf_set cf_novel13 runs/eval/cf_novel13.json test
-# slice D: drawn last, used for no choice
+# slice D: drawn before the session-5 retraining, used for no sampling choice
 novel_slice cf_novel17 300 17
 cf_set cf_novel17 runs/eval/cf_novel17.json test
-# README's paired test: shipped CodeFusion against the autoregressive baseline over dev and the four slices
-sets="cf cf_novel cf_novel11 cf_novel13 cf_novel17"
+# slice E: drawn after the session-5 checkpoints were chosen (on dev, A, B and C), used for no choice
+novel_slice cf_novel19 300 19
+cf_set cf_novel19 runs/eval/cf_novel19.json test
+# README's paired test: shipped CodeFusion against the autoregressive baseline over dev and the five slices
+sets="cf cf_novel cf_novel11 cf_novel13 cf_novel17 cf_novel19"
 .venv/bin/python -m benchmarks.paired $(for s in $sets; do echo runs/eval/${s}_codefusion.jsonl runs/eval/${s}_autoregressive.jsonl; done)
 fi
 for t in bash python; do
