@@ -22,7 +22,6 @@ again. Callers must not mutate the Execution they get: it is shared.
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from functools import lru_cache
 from contextvars import ContextVar
@@ -68,12 +67,13 @@ def execute_once(rule, canonical: str, table: Table, *, columns: list[int] | Non
 def _moved(execution: Execution, rows: int, cols: int) -> Execution:
     """The same execution with every cell address moved by (rows, cols)."""
     def move(address: str) -> str:
-        letters, row = _ADDRESS.fullmatch(address).groups()
-        return _moved_column(letters, cols) + str(int(row) + rows)
+        # the executor writes plain A1 addresses (letters, then digits); a preview moves thousands
+        split = len(address.rstrip(_DIGITS))
+        return _moved_column(address[:split], cols) + str(int(address[split:]) + rows)
     return Execution([move(a) for a in execution.cells], {move(a): v for a, v in execution.visual.items()})
 
 
-_ADDRESS = re.compile(r"([A-Z]{1,3})(\d+)")
+_DIGITS = "0123456789"
 
 
 @lru_cache(maxsize=1024)

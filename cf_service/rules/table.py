@@ -126,6 +126,8 @@ def coerce_json_value(value, where="cell"):
             return None
         if value in ERROR_CODES:
             return ExcelError(value)
+        if not text or not (text[0] in "+-." or text[0].isdecimal()):
+            return value     # plain text, most text cells: every pattern below starts with a sign, '.' or a digit
         if _NUMBER.fullmatch(text):
             number = _number(text)
             return value if number in _INFINITIES else number  # 1e400: text

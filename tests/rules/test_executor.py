@@ -503,3 +503,40 @@ def test_results_are_row_major():
     cells = execute(parse("GreaterThan(3)"), t).cells
     keys = [(int(a[1:]), a[0]) for a in cells]
     assert keys == sorted(keys)
+
+
+# --- the fast paths agree with the per-cell definition ------------------------------------------
+
+_CELL = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**18, 10**18), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 499.999, 500, 500.0, 1e20, 2**53 + 1]), st.text(max_size=6),
+    st.sampled_from(["North", "north", "", " ", "500", "abc"]), st.dates(), st.datetimes(),
+    st.sampled_from(sorted(ERROR_CODES)).map(ExcelError))
+_COMPARISONS = {"GreaterThan": lambda c: c > 0, "GreaterThanEqual": lambda c: c >= 0, "LessThan": lambda c: c < 0,
+                "LessThanEqual": lambda c: c <= 0, "Equals": lambda c: c == 0, "NotEquals": lambda c: c != 0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_CELL, min_size=1, max_size=30), st.sampled_from(sorted(_COMPARISONS)),
+       st.sampled_from([500, 0, -3.25, 1e20, 45000]))
+def test_number_comparisons_match_excel_compare_on_every_kind_of_cell(cells, name, bound):
+    """A comparison with a number literal takes a fast path for number, text and date cells; every
+    cell must still get exactly `test(compare(cell, bound))` (None on errors)."""
+    from cf_service.rules.table import compare, is_error
+    table = Table(["v"], [[v] for v in cells])
+    got = execute(Condition(name, None, (Number(bound, str(bound)),)), table).cells
+    want = [table.address(r, 0) for r, v in enumerate(cells)
+            if not is_error(v) and _COMPARISONS[name](compare(v, bound))]
+    assert got == want
+
+
+@given(st.lists(_CELL, min_size=1, max_size=30), st.sampled_from(["1", "north", "true", "0", "e+", "4500"]))
+@settings(max_examples=60, deadline=None)
+def test_text_rules_read_each_cell_as_excel_text_also_when_values_repeat(cells, needle):
+    """Text rules cache each value's folded text; 1, 1.0 and True must keep their own text ("TRUE")."""
+    from cf_service.rules.table import as_text, is_error
+    table = Table(["v"], [[v] for v in cells + [True, 1, 1.0, -0.0]])
+    got = execute(Condition("TextContains", None, (Text(needle),)), table).cells
+    want = [table.address(r, 0) for r, (v,) in enumerate(table.rows)
+            if v is not None and not is_error(v) and needle in as_text(v).casefold()]
+    assert got == want

@@ -3,6 +3,8 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cf_service.rules.errors import TableError, WorkbookError
 from cf_service.rules.table import (ExcelError, Table, as_text, compare, comparer, load_table, number_text,
@@ -186,3 +188,17 @@ def test_excel_error_is_validated():
         ExcelError("#OOPS")
     assert str(ExcelError("#N/A")) == "#N/A"
     assert Table(["A"], [[1]]).n_cols == 1
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_every_string_a_value_pattern_matches_passes_the_plain_text_shortcut(data):
+    """coerce_json_value returns text at once when its first character is not a sign, '.' or a
+    decimal digit; that is only right while every string a number, percent or date pattern
+    matches starts with one of those (unicode digits included, as the patterns' digit class reads them)."""
+    from cf_service.rules import table as t
+    pattern = data.draw(st.sampled_from([t._NUMBER, t._GROUPED, t._PERCENT, t._ISO_DATE, t._ISO_DATETIME]))
+    text = data.draw(st.from_regex(pattern, fullmatch=True))
+    assert text[0] in "+-." or text[0].isdecimal()
+    assert type(t.coerce_json_value("North " + text)) is str          # and text before it stays text
