@@ -78,8 +78,8 @@ import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from .ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text, iter_conditions
 from .errors import TableError, UnsupportedRuleError
@@ -315,7 +315,11 @@ def _text_rule(cond, values, today):
         elif v is None:
             out.append(False)
         else:
-            out.append(test(_folded_text(v)))
+            try:
+                folded = _folded_text(v)
+            except TypeError:      # an unhashable cell value cannot be cached
+                folded = as_text(v).casefold()
+            out.append(test(folded))
     return out
 
 
