@@ -47,8 +47,12 @@ cf_set cf_novel17 runs/eval/cf_novel17.json test
 # slice E: drawn after the session-5 checkpoints were chosen (on dev, A, B and C), used for no choice
 novel_slice cf_novel19 300 19
 cf_set cf_novel19 runs/eval/cf_novel19.json test
-# README's paired test: shipped CodeFusion against the autoregressive baseline over dev and the five slices
-sets="cf cf_novel cf_novel11 cf_novel13 cf_novel17 cf_novel19"
+# slice F: drawn after the bracket-debris filter (tasks/cf.py `_nonsense_literal`) was found by reading the
+# misses of dev and slices A-E, used for no choice
+novel_slice cf_novel23 300 23
+cf_set cf_novel23 runs/eval/cf_novel23.json test
+# README's paired test: shipped CodeFusion against the autoregressive baseline over dev and the six slices
+sets="cf cf_novel cf_novel11 cf_novel13 cf_novel17 cf_novel19 cf_novel23"
 .venv/bin/python -m benchmarks.paired $(for s in $sets; do echo runs/eval/${s}_codefusion.jsonl runs/eval/${s}_autoregressive.jsonl; done)
 fi
 for t in bash python; do

@@ -415,7 +415,7 @@ class CFTask(TaskAdapter):
                 rule = parse(attempt)
             except (RuleError, ValueError, TypeError, RecursionError):
                 continue
-            if _nonsense_literal(rule):
+            if _nonsense_literal(rule, masked.request):
                 continue
             return to_canonical(_unwrapped(rule))
         return None
@@ -462,15 +462,20 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _nonsense_literal(rule) -> bool:
+def _nonsense_literal(rule, request: str = "") -> bool:
     """A rule the grammar accepts but no person meant, decoding debris: a broken column reference
-    (`GreaterThan(c[])`), or a comparison with a rule name (`LessThan(LessThan)`). Text rules keep
-    such words: `TextContains(Error)` is a real request."""
+    (`GreaterThan(c[])`), brackets the request does not have (`GreaterThan(250[])`,
+    `TextContains(Osaka[])`: in the rule language brackets belong to `c[i]` only, so these are
+    pieces of a column reference glued to a literal), or a comparison with a rule name
+    (`LessThan(LessThan)`). Text rules keep such words: `TextContains(Error)` is a real request."""
+    folded_request = request.casefold()
     for cond in iter_conditions(rule):
         for arg in cond.args:
             if not isinstance(arg, Text):
                 continue
             if _BROKEN_COLUMN.match(arg.value):
+                return True
+            if ("[" in arg.value or "]" in arg.value) and arg.value.casefold() not in folded_request:
                 return True
             if CATALOGUE[cond.name].family == "compare" and (
                     not any(ch.isalnum() for ch in arg.value) or arg.value.strip().lower() == "c"):

@@ -142,6 +142,17 @@ def test_decoding_debris_is_dropped_but_real_text_rules_stay():
     assert not any("c[]" in r or r == "LessThan(LessThan)" for r in rules)
 
 
+def test_literals_with_brackets_the_request_lacks_are_debris():
+    """Brackets belong to c[i] in the rule language: `GreaterThan(250[])` or `TextContains(Osaka[])` is
+    a column reference glued to a literal. A literal that brings its brackets from the request stays."""
+    task = get_task("cf")
+    ranked = task.postprocess(["GreaterThan(<NUM0>[])", "TextContains(Osaka[])", "GreaterThan(<NUM0>)"],
+                              [-0.1, -0.2, -0.3], "fill records whose Signups is more than 250 or contain Osaka")
+    assert model_codes(ranked) == ["GreaterThan(250)"]
+    kept = task.postprocess(["TextContains(<STR0>)"], [-0.1], 'mark cells that contain "[urgent]"')
+    assert model_codes(kept) == ["TextContains([urgent])"]
+
+
 def test_stream_frames_show_the_requests_literals():
     assert get_task("cf").display_codes(["LessThan(<NUM0>)", "junk("], "highlight values below 500") == \
         ["LessThan(500)", "junk("]
