@@ -190,7 +190,6 @@ def test_excel_error_is_validated():
     assert Table(["A"], [[1]]).n_cols == 1
 
 
-
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_every_string_a_value_pattern_matches_passes_the_plain_text_shortcut(data):
