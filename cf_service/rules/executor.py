@@ -240,15 +240,9 @@ def _literal_value(cond: Condition, arg):
                                hint=f"write e.g. {cond.name}(500) or {cond.name}(Done)")
 
 
+# Each comparison rule as an operator: on two floats for a number cell against a number literal (the
+# usual case), and on `compare`'s -1/0/1 against 0 for every other pair of values.
 _COMPARE = {
-    "GreaterThan": lambda c: c > 0, "GreaterThanEqual": lambda c: c >= 0,
-    "LessThan": lambda c: c < 0, "LessThanEqual": lambda c: c <= 0,
-    "Equals": lambda c: c == 0, "NotEquals": lambda c: c != 0,
-}
-
-
-# The same tests on two floats: a number cell against a number literal, the usual case, skips `compare`.
-_FLOAT_TESTS = {
     "GreaterThan": operator.gt, "GreaterThanEqual": operator.ge, "LessThan": operator.lt,
     "LessThanEqual": operator.le, "Equals": operator.eq, "NotEquals": operator.ne,
 }
@@ -259,32 +253,32 @@ def _compare_rule(cond, values, today):
     if cond.name in _COMPARE:
         test, against = _COMPARE[cond.name], comparer(bounds[0])
         if type(bounds[0]) in (int, float):
-            return _compare_with_number(_FLOAT_TESTS[cond.name], float(bounds[0]), test, against, values)
-        return [None if is_error(v) else test(against(v)) for v in values]
+            return _compare_with_number(test, float(bounds[0]), against, values)
+        return [None if is_error(v) else test(against(v), 0) for v in values]
     low, high = sorted(bounds, key=_SortKey)
     against_low, against_high = comparer(low), comparer(high)
     inside = [None if is_error(v) else against_low(v) >= 0 and against_high(v) <= 0 for v in values]
     return inside if cond.name == "Between" else [None if r is None else not r for r in inside]
 
 
-def _compare_with_number(float_test, bound: float, test, against, values) -> list:
-    """`test(compare(v, bound))` for every cell, as the general path computes it, without typing
+def _compare_with_number(test, bound: float, against, values) -> list:
+    """`test(compare(v, bound), 0)` for every cell, as the general path computes it, without typing
     each cell: an int, float or date cell is compared as a float (`compare` does the same after
     typing it), a text cell is greater than any number; blanks, booleans and errors take the
     general path. A request tests its table with many rules, so this is most of its rule time."""
-    text_result = test(1)
+    text_result = test(1, 0)
     out = []
     append = out.append
     for v in values:
         kind = type(v)
         if kind is float or kind is int:
-            append(float_test(float(v), bound))
+            append(test(float(v), bound))
         elif kind is str:
             append(text_result)
         elif kind is date or kind is datetime:
-            append(float_test(float(to_serial(v)), bound))
+            append(test(float(to_serial(v)), bound))
         else:
-            append(None if is_error(v) else test(against(v)))
+            append(None if is_error(v) else test(against(v), 0))
     return out
 
 
