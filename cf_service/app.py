@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .api.common import ApiError, error_response, http_error_code
 from .models import ModelRegistry
-from .rules.errors import RuleError
+from cf_rules.errors import RuleError
 
 log = logging.getLogger("cf_service")
 

@@ -22,13 +22,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import pipeline
-from .rules.errors import RuleError, TableError
-from .rules.excel_writer import RuleApplication, apply_rules
-from .rules.parser import parse
-from .rules.runs import request_runs
-from .rules.styles import style_from_request
-from .rules.table import table_from_sheet
-from .rules.workbook_safety import check_workbook
+from cf_rules.errors import RuleError, TableError
+from cf_rules.excel.writer import RuleApplication, apply_rules
+from cf_rules.parser import parse
+from cf_rules.runs import request_runs
+from cf_rules.excel.styles import style_from_request
+from cf_rules.table import table_from_sheet
+from cf_rules.excel.safety import check_workbook
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,15 @@ from dataclasses import asdict, dataclass, replace
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from .rules.ast import CATALOGUE, Condition, Formula
-from .rules.errors import RuleError, TableError
-from .rules.explain import explain
-from .rules.office_js import office_payload
-from .rules.parser import parse
-from .rules.printer import to_canonical
-from .rules.runs import execute_once, request_runs
-from .rules.styles import Style, style_from_request
-from .rules.table import Table, table_from_json
+from cf_rules.syntax import CATALOGUE, Condition, Formula
+from cf_rules.errors import RuleError, TableError
+from cf_rules.explain import explain
+from cf_rules.excel.office_js import office_payload
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
+from cf_rules.runs import execute_once, request_runs
+from cf_rules.excel.styles import Style, style_from_request
+from cf_rules.table import Table, table_from_json
 
 log = logging.getLogger("cf_service.pipeline")
 

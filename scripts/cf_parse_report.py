@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cf_service.rules.errors import RuleSyntaxError  # noqa: E402
-from cf_service.rules.parser import parse  # noqa: E402
-from cf_service.rules.printer import to_canonical  # noqa: E402
+from cf_rules.errors import RuleSyntaxError  # noqa: E402
+from cf_rules.parser import parse  # noqa: E402
+from cf_rules.printer import to_canonical  # noqa: E402
 
 
 def data_dir(cli_value: str | None) -> Path:

@@ -10,8 +10,8 @@ from io import BytesIO
 from flask import Blueprint, current_app, jsonify, request, send_file
 
 from .. import pipeline
-from ..rules.errors import RuleError
-from ..rules.explain import explain
+from cf_rules.errors import RuleError
+from cf_rules.explain import explain
 from .common import (ApiError, field_error, json_body, optional_int, optional_table, parse_style, require_text,
                      run_with_timeout, settings, too_deep)
 
@@ -149,7 +149,7 @@ def _entry_text(entry: dict, key: str, index: int, name: str) -> str:
 @bp.post("/apply")
 def apply():
     """The workbook back with the rules written as native conditional formats."""
-    from ..rules.excel_writer import RuleApplication, apply_rules
+    from cf_rules.excel.writer import RuleApplication, apply_rules
 
     data, name, suffix = uploaded_workbook()
     example = '[{"rule": "LessThan(500)", "sheet": "Sheet1", "range": "B2:B20"}]'
@@ -186,7 +186,7 @@ def batch():
     """Generate and apply the best rule for each (sheet, range, request); JSON with the report
     and the formatted workbook as base64 (one response the task pane can read and save)."""
     from ..batch import BatchItem, run_batch
-    from ..rules.workbook_safety import check_workbook
+    from cf_rules.excel.safety import check_workbook
 
     data, name, suffix = uploaded_workbook()
     example = '[{"sheet": "Sheet1", "range": "A1:D20", "request": "highlight sales under 500 in red"}]'

@@ -11,8 +11,8 @@ from dataclasses import asdict, fields
 
 from flask import current_app, jsonify, request
 
-from ..rules.errors import RuleError
-from ..rules.styles import Style, style_from_request
+from cf_rules.errors import RuleError
+from cf_rules.excel.styles import Style, style_from_request
 
 MAX_REQUEST_CHARS = 2000
 

@@ -23,8 +23,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from .. import pipeline
-from ..rules.errors import RuleError
-from ..rules.runs import request_runs
+from cf_rules.errors import RuleError
+from cf_rules.runs import request_runs
 from .cf import generation_options, optional_address
 from .common import ApiError, field_error, optional_table, parse_style, require_text, settings, too_deep
 

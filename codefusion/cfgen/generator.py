@@ -24,10 +24,10 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 
-from cf_service.rules.executor import execute
-from cf_service.rules.parser import parse
-from cf_service.rules.printer import to_canonical
-from cf_service.rules.table import table_from_json
+from cf_rules.executor import execute
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
+from cf_rules.table import table_from_json
 
 from ..literals import number_spelling
 from . import phrasing as P

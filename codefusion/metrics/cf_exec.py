@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cf_service.rules.ast import CATALOGUE, Condition
-from cf_service.rules.errors import RuleError
-from cf_service.rules.executor import execute
-from cf_service.rules.parser import parse
-from cf_service.rules.printer import to_canonical
-from cf_service.rules.table import table_from_json
+from cf_rules.syntax import CATALOGUE, Condition
+from cf_rules.errors import RuleError
+from cf_rules.executor import execute
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
+from cf_rules.table import table_from_json
 
 VALUE_COLUMNS = [1]  # the benchmark tables' "Value" column (0-based)
 

@@ -34,12 +34,12 @@ from functools import lru_cache
 from datetime import date, datetime
 from typing import NamedTuple
 
-from cf_service.rules.ast import CATALOGUE, Condition, Number, Text, canonical_name, iter_conditions
-from cf_service.rules.errors import RuleError
-from cf_service.rules.parser import parse
-from cf_service.rules.printer import to_canonical
-from cf_service.rules.runs import execute_once
-from cf_service.rules.table import Table, table_from_json
+from cf_rules.syntax import CATALOGUE, Condition, Number, Text, canonical_name, iter_conditions
+from cf_rules.errors import RuleError
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
+from cf_rules.runs import execute_once
+from cf_rules.table import Table, table_from_json
 
 from ..literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
 from .base import Candidate, TaskAdapter, register_task
@@ -509,7 +509,7 @@ def _safe_table(table):
 
 def _execution_key(code: str, table: Table, columns) -> tuple[str, int]:
     """`code` is canonical (restore_valid), so the service's preview of the same rule on the same
-    table reuses this execution (cf_service/rules/runs.py)."""
+    table reuses this execution (cf_rules/runs.py)."""
     rule = parse_canonical(code)
     try:
         run = execute_once(rule, code, table, columns=columns if _is_cell_rule(rule) else None)
@@ -701,7 +701,7 @@ _INDEXLESS_COLUMN = re.compile(r"\bc\s*\[[^\]\d,()]*\]")
 
 
 def _is_cell_rule(rule) -> bool:
-    from cf_service.rules.ast import iter_conditions
+    from cf_rules.syntax import iter_conditions
     if not hasattr(rule, "name"):
         return True
     return all(c.column is None for c in iter_conditions(rule))

@@ -144,7 +144,7 @@ def test_beam_search_returns_k_distinct_sequences_best_first(trained):
 
 @pytest.mark.slow
 def test_generate_candidates_are_distinct_ranked_and_parse(trained):
-    from cf_service.rules.parser import parse
+    from cf_rules.parser import parse
     _, system, _ = trained
     for request in ("highlight values greater than 42", "values between 15 and 85", "find blank cells"):
         cands = system.generate(request, k=5)

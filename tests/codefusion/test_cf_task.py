@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from cf_service.rules.parser import is_valid
+from cf_rules.parser import is_valid
 from codefusion.data import Record
 from codefusion.tasks import get_task
 from codefusion.tasks.cf import CFTask, describe_table, repair
@@ -173,7 +173,7 @@ def test_comparisons_with_debris_literals_are_dropped(task, debris):
 
 
 def test_mentioned_columns_match_whole_header_names_and_prefer_the_longer():
-    from cf_service.rules.table import Table
+    from cf_rules.table import Table
     from codefusion.tasks.cf import column_mentions
 
     def mentioned_columns(request, table):
@@ -257,7 +257,7 @@ def test_a_flip_adds_no_vote(task):
     ("OR(LessThan(30%), GreaterThan(0.5))", False),                # 30% is 0.3
 ])
 def test_redundant_conjunctions_are_recognised_from_their_literals(code, redundant):
-    from cf_service.rules.parser import parse
+    from cf_rules.parser import parse
     from codefusion.tasks.cf import _redundant
     assert _redundant(parse(code)) is redundant
 
@@ -281,7 +281,7 @@ def test_two_named_columns_ground_the_conditions_in_request_order(task):
 
 
 def test_a_header_with_a_unit_is_named_without_it():
-    from cf_service.rules.table import Table
+    from cf_rules.table import Table
     from codefusion.tasks.cf import column_mentions
     table = Table(["Order ID", "Weight (kg)", "Carrier"], [])
     assert column_mentions("bars on weight", table) == [1]

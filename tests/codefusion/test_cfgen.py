@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from cf_service.rules.executor import execute
-from cf_service.rules.parser import parse
-from cf_service.rules.printer import to_canonical
-from cf_service.rules.table import table_from_json
+from cf_rules.executor import execute
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
+from cf_rules.table import table_from_json
 from codefusion.cfgen import KIND_WEIGHTS, generate
 from codefusion.cfgen.__main__ import main as cli_main
 from codefusion.cfgen.phrasing import is_held_out

@@ -1,4 +1,4 @@
-"""`python -m cf_service.rules parse|run`: output, errors and exit codes."""
+"""`python -m cf_rules parse|run`: output, errors and exit codes."""
 import json
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from cf_service.rules.__main__ import main
+from cf_rules.__main__ import main
 
 TABLE = [["Index", "Value"], [0, ""], [1, "619.5"], [2, "abc"], [3, "2024-05-20"], [4, "40"]]
 
@@ -122,7 +122,7 @@ def test_usage_errors_exit_2(capsys, argv):
 
 
 def test_module_entry_point(table_file):
-    proc = subprocess.run([sys.executable, "-m", "cf_service.rules", "run", "Unique()", "--table", str(table_file),
+    proc = subprocess.run([sys.executable, "-m", "cf_rules", "run", "Unique()", "--table", str(table_file),
                            "--columns", "1"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["cells"] == ["B3", "B4", "B5", "B6"]

@@ -9,11 +9,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from cf_service.rules import ast
-from cf_service.rules.errors import UnsupportedRuleError, WorkbookError
-from cf_service.rules.excel_writer import (RuleApplication, apply_rules, parse_range, rule_formula,
+from cf_rules import syntax
+from cf_rules.errors import UnsupportedRuleError, WorkbookError
+from cf_rules.excel.writer import (RuleApplication, apply_rules, parse_range, rule_formula,
                                            to_openpyxl_rule, write_rules_to_worksheet)
-from cf_service.rules.styles import Style, style_from_request
+from cf_rules.excel.styles import Style, style_from_request
 from tests.fixtures.workbooks import (VBA_BYTES, build_extension_xlsx, build_pivot_xlsx, build_rich_xlsx,
                                       build_xlsm)
 
@@ -21,14 +21,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:Use
 
 
 def N(value):
-    return ast.Number(float(value), str(value))
+    return syntax.Number(float(value), str(value))
 
 
 def C(name, *args, column=None):
-    return ast.Condition(name, column, tuple(args))
+    return syntax.Condition(name, column, tuple(args))
 
 
-T = ast.Text
+T = syntax.Text
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,9 @@ KINDS = [
                                                 formula=['RIGHT(F2,LEN("te"))="te"'])),
     (C("top", N(3)), "C2:C13", dict(type="top10", rank=3, percent=None, bottom=None)),
     (C("top"), "C2:C13", dict(type="top10", rank=10, percent=None, bottom=None)),
-    (C("top", ast.Percent(N(10))), "C2:C13", dict(type="top10", rank=10, percent=True, bottom=None)),
+    (C("top", syntax.Percent(N(10))), "C2:C13", dict(type="top10", rank=10, percent=True, bottom=None)),
     (C("bottom", N(2)), "C2:C13", dict(type="top10", rank=2, percent=None, bottom=True)),
-    (C("bottom", ast.Percent(N(25))), "C2:C13", dict(type="top10", rank=25, percent=True, bottom=True)),
+    (C("bottom", syntax.Percent(N(25))), "C2:C13", dict(type="top10", rank=25, percent=True, bottom=True)),
     (C("TopPercent", N(20)), "C2:C13", dict(type="top10", rank=20, percent=True, bottom=None)),
     (C("BottomPercent", N(5)), "C2:C13", dict(type="top10", rank=5, percent=True, bottom=True)),
     (C("aboveAverage"), "C2:C13", dict(type="aboveAverage", aboveAverage=None)),
@@ -117,12 +117,12 @@ KINDS = [
     (C("AND", C("GreaterThan", N(50), column=2), C("TextEquals", T("Open"), column=5)), "A2:F13",
      dict(type="expression", formula=['AND($C2>50,$F2="Open")'])),
     (C("top", N(3), column=2), "A2:F13", dict(type="expression", formula=["$C2>=LARGE($C$2:$C$13,MIN(3,COUNT($C$2:$C$13)))"])),
-    (C("bottom", ast.Percent(N(10)), column=2), "A2:F13",
+    (C("bottom", syntax.Percent(N(10)), column=2), "A2:F13",
      dict(type="expression", formula=["$C2<=SMALL($C$2:$C$13,MAX(1,INT(COUNT($C$2:$C$13)*10/100)))"])),
     (C("aboveAverage", column=3), "A2:F13", dict(type="expression", formula=["$D2>AVERAGE($D$2:$D$13)"])),
     (C("Duplicate", column=0), "A2:F13", dict(type="expression", formula=["COUNTIF($A$2:$A$13,$A2)>1"])),
-    (ast.Formula("$C2>4000"), "A2:F13", dict(type="expression", formula=["$C2>4000"])),
-    (ast.Formula("=AND(A2<>\"\",B2>A2)"), "A2:B13", dict(type="expression", formula=['AND(A2<>"",B2>A2)'])),
+    (syntax.Formula("$C2>4000"), "A2:F13", dict(type="expression", formula=["$C2>4000"])),
+    (syntax.Formula("=AND(A2<>\"\",B2>A2)"), "A2:B13", dict(type="expression", formula=['AND(A2<>"",B2>A2)'])),
 ]
 
 
@@ -316,7 +316,7 @@ def test_range_parsing():
 @pytest.mark.parametrize("rule, message", [
     (C("top", N(0)), "whole number from 1 to 1000"),
     (C("top", N("2.5")), "whole number"),
-    (C("top", ast.Percent(N(150))), "from 1 to 100"),
+    (C("top", syntax.Percent(N(150))), "from 1 to 100"),
     (C("GreaterThan", N(1), column=7), "outside the range"),
     (C("AND", C("ColorScale"), C("GreaterThan", N(1))), "cannot be combined"),
     (C("AND", C("GreaterThan", N(1), column=0), C("LessThan", N(5))), "mixes conditions"),
@@ -324,8 +324,8 @@ def test_range_parsing():
     (C("ColorScale", T("red"), T("sparkly")), "unknown colour"),
     (C("Nope"), "unknown rule kind"),
     (C("Between", N(1)), "takes 2 argument"),
-    (ast.Formula("=SUM(A1:A3"), "unbalanced"),
-    (ast.Formula("="), "empty"),
+    (syntax.Formula("=SUM(A1:A3"), "unbalanced"),
+    (syntax.Formula("="), "empty"),
     (C("TextContains", T("x" * 300)), "300 characters"),
 ])
 def test_unsupported_rules_are_refused_with_a_reason(rule, message):
@@ -377,7 +377,7 @@ def test_write_rules_to_worksheet_for_openpyxl_workbooks(tmp_path):
 
 
 def test_parsed_rules_can_be_written(rich):
-    parser = pytest.importorskip("cf_service.rules.parser")
+    parser = pytest.importorskip("cf_rules.parser")
     rules = ["GreaterThan(500)", "top(10%)", "AND(GreaterThan(c[2], 5), TextEquals(c[5], Open))",
              "NOT(Blanks())", "ColorScale(red, green)", "=$C2>$D2"]
     out = apply_rules(rich, [RuleApplication(parser.parse(text), "Sales", "A2:F13") for text in rules])
@@ -420,7 +420,7 @@ def test_libreoffice_reads_the_rules(books, tmp_path):
 
 
 def test_visual_colours_agree_with_the_executor_table():
-    """ColorScale/DataBar colour names resolve through ast.COLOURS first, as the preview does."""
-    assert to_openpyxl_rule(C("DataBar", T("purple")), "A1:A5").dataBar.color.rgb == "FF" + ast.COLOURS["purple"][1:]
+    """ColorScale/DataBar colour names resolve through syntax.COLOURS first, as the preview does."""
+    assert to_openpyxl_rule(C("DataBar", T("purple")), "A1:A5").dataBar.color.rgb == "FF" + syntax.COLOURS["purple"][1:]
     rule = to_openpyxl_rule(C("ColorScale", T("lightblue"), T("darkred")), "A1:A5")
-    assert [c.rgb for c in rule.colorScale.color] == ["FF" + ast.COLOURS[n][1:].upper() for n in ("lightblue", "darkred")]
+    assert [c.rgb for c in rule.colorScale.color] == ["FF" + syntax.COLOURS[n][1:].upper() for n in ("lightblue", "darkred")]

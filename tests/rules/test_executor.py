@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_service.rules.ast import Condition, Formula, Number, Text
-from cf_service.rules.errors import TableError, UnsupportedRuleError
-from cf_service.rules.executor import execute, percentile
-from cf_service.rules.parser import parse
-from cf_service.rules.table import ERROR_CODES, ExcelError, Table, table_from_json
+from cf_rules.syntax import Condition, Formula, Number, Text
+from cf_rules.errors import TableError, UnsupportedRuleError
+from cf_rules.executor import execute, percentile
+from cf_rules.parser import parse
+from cf_rules.table import ERROR_CODES, ExcelError, Table, table_from_json
 
 TODAY = date(2024, 5, 22)   # a Wednesday: Excel's week is Sun 2024-05-19 .. Sat 2024-05-25
 
@@ -522,7 +522,7 @@ _COMPARISONS = {"GreaterThan": lambda c: c > 0, "GreaterThanEqual": lambda c: c 
 def test_number_comparisons_match_excel_compare_on_every_kind_of_cell(cells, name, bound):
     """A comparison with a number literal takes a fast path for number, text and date cells; every
     cell must still get exactly `test(compare(cell, bound))` (None on errors)."""
-    from cf_service.rules.table import compare, is_error
+    from cf_rules.table import compare, is_error
     table = Table(["v"], [[v] for v in cells])
     got = execute(Condition(name, None, (Number(bound, str(bound)),)), table).cells
     want = [table.address(r, 0) for r, v in enumerate(cells)
@@ -534,7 +534,7 @@ def test_number_comparisons_match_excel_compare_on_every_kind_of_cell(cells, nam
 @settings(max_examples=60, deadline=None)
 def test_text_rules_read_each_cell_as_excel_text_also_when_values_repeat(cells, needle):
     """Text rules cache each value's folded text; 1, 1.0 and True must keep their own text ("TRUE")."""
-    from cf_service.rules.table import as_text, is_error
+    from cf_rules.table import as_text, is_error
     table = Table(["v"], [[v] for v in cells + [True, 1, 1.0, -0.0]])
     got = execute(Condition("TextContains", None, (Text(needle),)), table).cells
     want = [table.address(r, 0) for r, (v,) in enumerate(table.rows)

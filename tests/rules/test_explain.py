@@ -2,9 +2,9 @@
 import pytest
 from hypothesis import given, settings
 
-from cf_service.rules.ast import CATALOGUE, Condition, Formula, Number, canonical_name
-from cf_service.rules.explain import explain
-from cf_service.rules.parser import parse
+from cf_rules.syntax import CATALOGUE, Condition, Formula, Number, canonical_name
+from cf_rules.explain import explain
+from cf_rules.parser import parse
 from tests.rules.test_printer import rules
 
 # one example per catalogue kind (TopPercent/BottomPercent are read as top/bottom with a %)

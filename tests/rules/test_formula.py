@@ -3,11 +3,11 @@ from datetime import date
 
 import pytest
 
-from cf_service.rules.errors import RuleSyntaxError, UnsupportedRuleError
-from cf_service.rules.executor import execute
-from cf_service.rules.formula import SUPPORTED_FUNCTIONS, countif_test, evaluate_formula, excel_round
-from cf_service.rules.parser import parse
-from cf_service.rules.table import ExcelError, Table, table_from_json
+from cf_rules.errors import RuleSyntaxError, UnsupportedRuleError
+from cf_rules.executor import execute
+from cf_rules.formula import SUPPORTED_FUNCTIONS, countif_test, evaluate_formula, excel_round
+from cf_rules.parser import parse
+from cf_rules.table import ExcelError, Table, table_from_json
 
 # A1:C6 — header in row 1
 T = table_from_json([
@@ -193,7 +193,7 @@ def test_excel_round_uses_shown_digits():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cf_service.rules.formula import Grid, _criterion_equality_key, _ordered_criterion  # noqa: E402
+from cf_rules.formula import Grid, _criterion_equality_key, _ordered_criterion  # noqa: E402
 
 _cells = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "A", "b", "2", "ab", " "]),
                    st.booleans(), st.just(ExcelError("#N/A")), st.just(date(1900, 1, 2)))

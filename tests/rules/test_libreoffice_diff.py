@@ -23,9 +23,9 @@ import openpyxl
 import pytest
 from openpyxl.formula.translate import Translator
 
-from cf_service.rules.executor import execute
-from cf_service.rules.parser import parse
-from cf_service.rules.table import ExcelError, Table
+from cf_rules.executor import execute
+from cf_rules.parser import parse
+from cf_rules.table import ExcelError, Table
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 

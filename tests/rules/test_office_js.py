@@ -2,21 +2,21 @@ import json
 
 import pytest
 
-from cf_service.rules import ast
-from cf_service.rules.errors import UnsupportedRuleError, WorkbookError
-from cf_service.rules.office_js import PROPERTY_OF_TYPE, WHOLE_VALUE_KEYS, format_payload, office_payload
-from cf_service.rules.styles import Style, style_from_request
+from cf_rules import syntax
+from cf_rules.errors import UnsupportedRuleError, WorkbookError
+from cf_rules.excel.office_js import PROPERTY_OF_TYPE, WHOLE_VALUE_KEYS, format_payload, office_payload
+from cf_rules.excel.styles import Style, style_from_request
 
 
 def N(value):
-    return ast.Number(float(value), str(value))
+    return syntax.Number(float(value), str(value))
 
 
 def C(name, *args, column=None):
-    return ast.Condition(name, column, tuple(args))
+    return syntax.Condition(name, column, tuple(args))
 
 
-T = ast.Text
+T = syntax.Text
 DEFAULT_FORMAT = {"fill": {"color": "#FFC7CE"}, "font": {"color": "#9C0006"}}
 
 # Enum string values from the Office.js reference (ExcelApi 1.6)
@@ -68,8 +68,8 @@ def test_text_comparison_rules(rule, operator, text):
 
 @pytest.mark.parametrize("rule, rank, kind", [
     (C("top", N(3)), 3, "TopItems"), (C("top"), 10, "TopItems"),
-    (C("top", ast.Percent(N(10))), 10, "TopPercent"), (C("bottom", N(1)), 1, "BottomItems"),
-    (C("bottom", ast.Percent(N(25))), 25, "BottomPercent"), (C("TopPercent", N(5)), 5, "TopPercent"),
+    (C("top", syntax.Percent(N(10))), 10, "TopPercent"), (C("bottom", N(1)), 1, "BottomItems"),
+    (C("bottom", syntax.Percent(N(25))), 25, "BottomPercent"), (C("TopPercent", N(5)), 5, "TopPercent"),
 ])
 def test_top_bottom_rules(rule, rank, kind):
     payload = office_payload(rule, "C2:C13")
@@ -100,7 +100,7 @@ def test_negated_presets():
     (C("NOT", C("GreaterThan", N(5))), "B3:B9", "=NOT(B3>5)"),
     (C("GreaterThan", N(4000), column=2), "A2:D20", "=$C2>4000"),
     (C("top", N(3), column=1), "A2:D20", "=$B2>=LARGE($B$2:$B$20,MIN(3,COUNT($B$2:$B$20)))"),
-    (ast.Formula("=$A2>$B2"), "A2:D20", "=$A2>$B2"),
+    (syntax.Formula("=$A2>$B2"), "A2:D20", "=$A2>$B2"),
 ])
 def test_custom_rules(rule, cell_range, formula):
     payload = office_payload(rule, cell_range)
@@ -136,7 +136,7 @@ def test_format_payload_from_styles():
 
 
 ALL_RULES = [C("GreaterThan", N(1)), C("TextContains", T("a")), C("top", N(2)), C("Today"), C("ColorScale"),
-             C("DataBar"), C("IconSet"), C("OR", C("Blanks"), C("Errors")), ast.Formula("A1>1"),
+             C("DataBar"), C("IconSet"), C("OR", C("Blanks"), C("Errors")), syntax.Formula("A1>1"),
              C("Between", N(1), N(2)), C("NOT", C("Blanks"))]
 
 

@@ -2,9 +2,9 @@
 import pytest
 from lark import Tree
 
-from cf_service.rules.ast import CATALOGUE, ICON_SETS, Condition, Formula, Number, Percent, Text
-from cf_service.rules.errors import RuleSyntaxError
-from cf_service.rules.parser import grammar_names, is_valid, parse, parse_formula
+from cf_rules.syntax import CATALOGUE, ICON_SETS, Condition, Formula, Number, Percent, Text
+from cf_rules.errors import RuleSyntaxError
+from cf_rules.parser import grammar_names, is_valid, parse, parse_formula
 
 
 def cond(name, *args, column=None):
@@ -363,9 +363,9 @@ def test_column_without_value_hint():
 
 
 def test_packaged_grammar_is_the_repository_grammar():
-    # cf_service/rules/cf_rules.lark (package data, the fallback) must be the same file
+    # cf_rules/cf_rules.lark (package data, the fallback) must be the same file
     from importlib import resources
     from pathlib import Path
     repo = Path(__file__).resolve().parents[2] / "grammar" / "cf_rules.lark"
-    packaged = resources.files("cf_service.rules").joinpath("cf_rules.lark")
+    packaged = resources.files("cf_rules").joinpath("cf_rules.lark")
     assert packaged.read_text(encoding="utf-8") == repo.read_text(encoding="utf-8")

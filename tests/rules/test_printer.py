@@ -3,9 +3,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cf_service.rules.ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text
-from cf_service.rules.parser import parse
-from cf_service.rules.printer import to_canonical
+from cf_rules.syntax import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text
+from cf_rules.parser import parse
+from cf_rules.printer import to_canonical
 
 
 @pytest.mark.parametrize("text, canonical", [
@@ -154,7 +154,7 @@ def test_print_parse_print_is_stable(rule):
 @given(st.sampled_from(["TextEquals", "textequals", "TEXTEQUALS", "StartsWith", "Contains"]),
        st.sampled_from(["", " ", "  "]), any_text)
 def test_spelling_variants_settle_on_one_form(name, space, text):
-    from cf_service.rules.printer import quote
+    from cf_rules.printer import quote
     source = f"{name}({space}{quote(text.value)}{space})"
     once = to_canonical(parse(source))
     assert to_canonical(parse(once)) == once

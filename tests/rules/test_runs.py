@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import pytest
 
-from cf_service.rules import runs
-from cf_service.rules.errors import TableError
-from cf_service.rules.parser import parse
-from cf_service.rules.table import table_from_json
+from cf_rules import runs
+from cf_rules.errors import TableError
+from cf_rules.parser import parse
+from cf_rules.table import table_from_json
 
 TABLE = table_from_json([["Region", "Sales"], ["North", 420], ["South", 980], ["East", 310]])
 

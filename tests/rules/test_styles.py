@@ -1,6 +1,6 @@
 import pytest
 
-from cf_service.rules.styles import DEFAULT_STYLE, Style, scale_colour, style_from_request
+from cf_rules.excel.styles import DEFAULT_STYLE, Style, scale_colour, style_from_request
 
 LIGHT_RED, DARK_RED = "#FFC7CE", "#9C0006"
 YELLOW, DARK_YELLOW = "#FFEB9C", "#9C5700"

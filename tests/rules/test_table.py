@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cf_service.rules.errors import TableError, WorkbookError
-from cf_service.rules.table import (ExcelError, Table, as_text, compare, comparer, load_table, number_text,
+from cf_rules.errors import TableError, WorkbookError
+from cf_rules.table import (ExcelError, Table, as_text, compare, comparer, load_table, number_text,
                                     table_from_json, table_from_sheet, to_serial)
 
 
@@ -196,7 +196,7 @@ def test_every_string_a_value_pattern_matches_passes_the_plain_text_shortcut(dat
     """coerce_json_value returns text at once when its first character is not a sign, '.' or a
     decimal digit; that is only right while every string a number, percent or date pattern
     matches starts with one of those (unicode digits included, as the patterns' digit class reads them)."""
-    from cf_service.rules import table as t
+    from cf_rules import table as t
     pattern = data.draw(st.sampled_from([t._NUMBER, t._GROUPED, t._PERCENT, t._ISO_DATE, t._ISO_DATETIME]))
     text = data.draw(st.from_regex(pattern, fullmatch=True))
     assert text[0] in "+-." or text[0].isdecimal()

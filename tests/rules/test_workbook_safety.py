@@ -3,8 +3,8 @@ import zipfile
 
 import pytest
 
-from cf_service.rules.errors import WorkbookError
-from cf_service.rules.workbook_safety import OLE2_MAGIC, check_workbook
+from cf_rules.errors import WorkbookError
+from cf_rules.excel.safety import OLE2_MAGIC, check_workbook
 from tests.fixtures.workbooks import build_rich_xlsx, build_xlsm
 
 

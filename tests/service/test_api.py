@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from cf_service.app import Settings
 from cf_service.models import ModelRegistry
-from cf_service.rules.table import table_from_json
+from cf_rules.table import table_from_json
 
 from .support import REPO, SAMPLE_TABLE, ScriptedGenerator, make_app
 
@@ -54,7 +54,7 @@ def workbook_bytes(rows=None, sheet="Sales") -> bytes:
 # ---------------------------------------------------------------- package and settings
 
 def test_importing_the_rule_language_builds_no_app():
-    code = ("import sys, cf_service.rules.parser, cf_service; "
+    code = ("import sys, cf_rules.parser, cf_service; "
             "assert 'flask' not in sys.modules, 'flask imported'; "
             "assert cf_service._app is None; "
             "assert 'codefusion.generate' not in sys.modules")

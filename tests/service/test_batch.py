@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from cf_service.batch import BatchItem, load_items, main, run_batch
-from cf_service.rules.errors import WorkbookError
+from cf_rules.errors import WorkbookError
 
 from .support import ScriptedGenerator
 from .test_api import workbook_bytes

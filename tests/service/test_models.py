@@ -8,7 +8,7 @@ import pytest
 
 from cf_service.app import Settings, create_app
 from cf_service.models import ModelRegistry
-from cf_service.rules.parser import parse
+from cf_rules.parser import parse
 
 from .support import CHECKPOINTS, SAMPLE_TABLE, checkpoint_or_skip
 from .test_api import parse_sse

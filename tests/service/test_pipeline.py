@@ -4,8 +4,8 @@ from contextlib import nullcontext
 import pytest
 
 from cf_service import pipeline
-from cf_service.rules import runs
-from cf_service.rules.printer import to_canonical
+from cf_rules import runs
+from cf_rules.printer import to_canonical
 from codefusion.tasks import get_task
 
 # the request names no column but speaks of rows: the ranking neither grounds nor ungrounds (tasks/cf.py)

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from cf_service.rules.office_js import office_payload
-from cf_service.rules.parser import parse
-from cf_service.rules.styles import style_from_request
+from cf_rules.excel.office_js import office_payload
+from cf_rules.parser import parse
+from cf_rules.excel.styles import style_from_request
 
 from .support import REPO
 

@@ -1,9 +1,9 @@
 """Command line for the rule language.
 
-    python -m cf_service.rules parse RULE
+    python -m cf_rules parse RULE
         prints the canonical rule and a plain-English explanation (exit 0), or the syntax error
         with a caret under the rule (exit 1)
-    python -m cf_service.rules run RULE --table FILE [--sheet S --range A1:D20]
+    python -m cf_rules run RULE --table FILE [--sheet S --range A1:D20]
                                         [--today YYYY-MM-DD] [--columns 1,2]
         prints JSON {"rule", "explanation", "cells", "visual"?}; a JSON table is placed at A1
 
@@ -37,7 +37,7 @@ def _parse_columns(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cf_service.rules",
+    parser = argparse.ArgumentParser(prog="python -m cf_rules",
                                      description="Check and run Excel conditional-formatting rules.")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("parse", help="print the canonical rule and its explanation")
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_visual(rule) -> bool:
-    from .ast import CATALOGUE, Condition
+    from .syntax import CATALOGUE, Condition
     return isinstance(rule, Condition) and CATALOGUE[rule.name].family == "visual"
 
 

@@ -30,9 +30,9 @@ top-left cell, the same convention as Excel's own rules.
 """
 from __future__ import annotations
 
-from . import ast
-from .errors import UnsupportedRuleError
-from .excel_writer import (CellRange, _check_arity, _is_row_rule, _nested, _rank, _text_arg,
+from .. import syntax
+from ..errors import UnsupportedRuleError
+from .writer import (CellRange, _check_arity, _is_row_rule, _nested, _rank, _text_arg,
                            bar_colour, condition_formula, icon_set_name, parse_range, quote_text,
                            scale_colours, to_openpyxl_rule)
 from .styles import Style, with_defaults
@@ -91,11 +91,11 @@ def _payload(cf_type: str, address: str, settings: dict) -> dict:
 
 def _value_formula(arg) -> str:
     """cellValue formula1/2: numbers as written, text as an ="..." formula."""
-    if isinstance(arg, ast.Number):
+    if isinstance(arg, syntax.Number):
         return arg.text
-    if isinstance(arg, ast.Percent):
+    if isinstance(arg, syntax.Percent):
         return f"={arg.value.text}%"
-    if isinstance(arg, ast.Text):
+    if isinstance(arg, syntax.Text):
         return "=" + quote_text(arg.value)
     raise UnsupportedRuleError(f"expected a value, got {type(arg).__name__}")
 
@@ -110,7 +110,7 @@ def office_payload(rule, address: str, style: Style | None = None) -> dict:
     def custom(formula: str) -> dict:
         return _payload("custom", address, {"format": fmt, "rule": {"formula": "=" + formula}})
 
-    if isinstance(rule, ast.Formula) or _is_row_rule(rule):
+    if isinstance(rule, syntax.Formula) or _is_row_rule(rule):
         return custom(condition_formula(rule, rng))
     kind = _check_arity(rule)
     name = rule.name
@@ -156,9 +156,9 @@ def office_payload(rule, address: str, style: Style | None = None) -> dict:
         return _payload("presetCriteria", address, {"format": fmt, "rule": {"criterion": _PRESETS[name]}})
     if name == "NOT":
         inner = _nested(rule)[0]
-        if isinstance(inner, ast.Condition) and inner.name in ("Blanks", "Errors") and inner.column is None:
+        if isinstance(inner, syntax.Condition) and inner.name in ("Blanks", "Errors") and inner.column is None:
             return _payload("presetCriteria", address, {"format": fmt, "rule": {"criterion": "Non" + inner.name}})
-        if isinstance(inner, ast.Condition) and inner.name == "TextContains" and inner.column is None:
+        if isinstance(inner, syntax.Condition) and inner.name == "TextContains" and inner.column is None:
             return _payload("containsText", address, {"format": fmt, "rule": {
                 "operator": "NotContains", "text": _text_arg(inner)}})
     return custom(condition_formula(rule, rng))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import defusedxml.ElementTree as SafeET
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from .errors import WorkbookError
+from ..errors import WorkbookError
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED = 500 * 1024 * 1024

@@ -81,7 +81,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from .ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text, iter_conditions
+from .syntax import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Text, iter_conditions
 from .errors import TableError, UnsupportedRuleError
 from .formula import formula_matches, wildcard_regex
 from .table import Table, as_text, compare, comparer, is_error, is_number, to_serial

@@ -263,7 +263,7 @@ def _load_workbook_table(path: Path, sheet: str | None, cell_range: str | None) 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    from .workbook_safety import check_workbook
+    from .excel.safety import check_workbook
 
     data = path.read_bytes()
     check_workbook(data)   # WorkbookError for zip bombs, XML entities, encrypted or non-xlsx files

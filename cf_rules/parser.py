@@ -1,4 +1,4 @@
-"""Parse CF rule text into the AST of `cf_service.rules.ast`.
+"""Parse CF rule text into the AST of `cf_rules.syntax`.
 
     parse("AND(GreaterThanEqual(25), LessThan(50))")   -> Condition("AND", None, (...))
     parse("=$A2=$A3")                                   -> Formula("$A2=$A3")
@@ -6,7 +6,7 @@
     parse_formula("$A2>100")                            -> a lark.Tree (shape below)
 
 The grammar lives in `grammar/cf_rules.lark` at the repository root (the source of truth).
-`cf_service/rules/cf_rules.lark` is a symbolic link to it so an installed package (package-data)
+`cf_rules/cf_rules.lark` is a symbolic link to it so an installed package (package-data)
 carries the same file; `_grammar_text` reads the repository copy first and falls back to the
 package copy.
 
@@ -51,11 +51,11 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .ast import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Rule, Text, canonical_name
+from .syntax import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Rule, Text, canonical_name
 from .errors import RuleSyntaxError
 
 GRAMMAR_FILE = "cf_rules.lark"
-_REPO_GRAMMAR = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+_REPO_GRAMMAR = Path(__file__).resolve().parents[1] / "grammar" / GRAMMAR_FILE
 
 MAX_DEPTH = 50   # nesting of AND/OR/NOT; deeper rules are refused with a clear error
 GENERAL_HINT = ("rules look like GreaterThan(5), TextContains(done), top(10%), "

@@ -43,10 +43,10 @@ from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from . import ast
-from .errors import UnsupportedRuleError
+from .. import syntax
+from ..errors import UnsupportedRuleError
 from .styles import DEFAULT_BAR_COLOUR, DEFAULT_SCALE, Style, scale_colour, with_defaults
-from .workbook_safety import check_workbook, workbook_error
+from .safety import check_workbook, workbook_error
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -149,35 +149,35 @@ def quote_text(value: str) -> str:
 
 def literal_formula(arg) -> str:
     """A rule argument as it appears in a formula: 500, 10%, "Complete"."""
-    if isinstance(arg, ast.Number):
+    if isinstance(arg, syntax.Number):
         return arg.text
-    if isinstance(arg, ast.Percent):
+    if isinstance(arg, syntax.Percent):
         return f"{arg.value.text}%"
-    if isinstance(arg, ast.Text):
+    if isinstance(arg, syntax.Text):
         return quote_text(arg.value)
     raise UnsupportedRuleError(f"expected a value, got {type(arg).__name__}",
                                hint="comparisons take numbers or text, not nested conditions")
 
 
-def _text_arg(cond: ast.Condition) -> str:
+def _text_arg(cond: syntax.Condition) -> str:
     arg = cond.args[0]
-    if isinstance(arg, ast.Text):
+    if isinstance(arg, syntax.Text):
         return arg.value
-    if isinstance(arg, ast.Number):
+    if isinstance(arg, syntax.Number):
         return arg.text
     raise UnsupportedRuleError(f"{cond.name} needs a text argument", hint=f"e.g. {cond.name}(Done)")
 
 
-def _rank(cond: ast.Condition) -> tuple[int, bool, bool]:
+def _rank(cond: syntax.Condition) -> tuple[int, bool, bool]:
     """(rank, percent, bottom) of a top/bottom rule; default top 10."""
     bottom = cond.name in ("bottom", "BottomPercent")
     percent = cond.name in ("TopPercent", "BottomPercent")
     rank_value = 10.0
     if cond.args:
         arg = cond.args[0]
-        if isinstance(arg, ast.Percent):
+        if isinstance(arg, syntax.Percent):
             percent, rank_value = True, arg.value.value
-        elif isinstance(arg, ast.Number):
+        elif isinstance(arg, syntax.Number):
             rank_value = arg.value
         else:
             raise UnsupportedRuleError(f"{cond.name} needs a number", hint=f"e.g. {cond.name}(5) or {cond.name}(10%)")
@@ -189,11 +189,11 @@ def _rank(cond: ast.Condition) -> tuple[int, bool, bool]:
     return int(rank_value), percent, bottom
 
 
-def _check_arity(cond: ast.Condition):
-    kind = ast.CATALOGUE.get(cond.name)
+def _check_arity(cond: syntax.Condition):
+    kind = syntax.CATALOGUE.get(cond.name)
     if kind is None:
         raise UnsupportedRuleError(f"unknown rule kind {cond.name!r}",
-                                   hint="use one of: " + ", ".join(sorted(ast.CATALOGUE)))
+                                   hint="use one of: " + ", ".join(sorted(syntax.CATALOGUE)))
     n = len(cond.args)
     if n < kind.min_args or (kind.max_args is not None and n > kind.max_args):
         wanted = kind.min_args if kind.min_args == kind.max_args else f"{kind.min_args}..{kind.max_args or 'n'}"
@@ -202,7 +202,7 @@ def _check_arity(cond: ast.Condition):
 
 
 def _is_row_rule(rule) -> bool:
-    leaves = [c for c in ast.iter_conditions(rule) if c.name not in ("AND", "OR", "NOT")]
+    leaves = [c for c in syntax.iter_conditions(rule) if c.name not in ("AND", "OR", "NOT")]
     with_column = [c for c in leaves if c.column is not None]
     if with_column and len(with_column) != len(leaves):
         raise UnsupportedRuleError("a rule mixes conditions with and without a column (c[i])",
@@ -210,7 +210,7 @@ def _is_row_rule(rule) -> bool:
     return bool(with_column)
 
 
-def _operand(cond: ast.Condition, rng: CellRange) -> tuple[str, str]:
+def _operand(cond: syntax.Condition, rng: CellRange) -> tuple[str, str]:
     """(cell reference, range reference) a condition tests: the top-left cell and the whole range,
     or for c[i] the $-anchored column with a relative row and that column's absolute range."""
     if cond.column is None:
@@ -225,7 +225,7 @@ def _operand(cond: ast.Condition, rng: CellRange) -> tuple[str, str]:
 def condition_formula(cond, rng: CellRange) -> str:
     """A boolean Excel formula (no leading '=') true where the condition holds, for the
     range's top-left cell (relative references), as an `expression` rule needs it."""
-    if isinstance(cond, ast.Formula):
+    if isinstance(cond, syntax.Formula):
         return _check_formula(cond.formula)
     kind = _check_arity(cond)
     name = cond.name
@@ -239,7 +239,7 @@ def condition_formula(cond, rng: CellRange) -> str:
     c, whole = _operand(cond, rng)
     if name in ("Between", "NotBetween"):
         low, high = cond.args
-        if isinstance(low, ast.Number) and isinstance(high, ast.Number) and low.value > high.value:
+        if isinstance(low, syntax.Number) and isinstance(high, syntax.Number) and low.value > high.value:
             low, high = high, low
         lo, hi = literal_formula(low), literal_formula(high)
         if name == "Between":
@@ -276,9 +276,9 @@ def condition_formula(cond, rng: CellRange) -> str:
     raise UnsupportedRuleError(f"no formula for {name}")  # every catalogue kind is handled above
 
 
-def _nested(cond: ast.Condition) -> tuple:
+def _nested(cond: syntax.Condition) -> tuple:
     for arg in cond.args:
-        if not isinstance(arg, (ast.Condition, ast.Formula)):
+        if not isinstance(arg, (syntax.Condition, syntax.Formula)):
             raise UnsupportedRuleError(f"{cond.name} combines conditions, got the value {arg!r}",
                                        hint=f"e.g. {cond.name}(GreaterThan(5), LessThan(9))")
     return cond.args
@@ -312,14 +312,14 @@ def _check_formula(formula: str) -> str:
 def rule_formula(rule, cell_range: str | CellRange) -> str:
     """The boolean formula (no '=') of a non-visual rule, relative to the range's top-left cell."""
     rng = cell_range if isinstance(cell_range, CellRange) else parse_range(cell_range)
-    if isinstance(rule, ast.Condition):
+    if isinstance(rule, syntax.Condition):
         _is_row_rule(rule)
     return condition_formula(rule, rng)
 
 
 # ------------------------------------------------------------------------- native rules
 
-ICON_SETS = ast.ICON_SETS
+ICON_SETS = syntax.ICON_SETS
 DEFAULT_ICON_SET = "3TrafficLights1"    # Excel's default, and the executor's preview
 _ICON_ALIASES = {"arrows": "3Arrows", "trafficlights": "3TrafficLights1", "lights": "3TrafficLights1",
                  "flags": "3Flags", "signs": "3Signs", "symbols": "3Symbols", "rating": "5Rating",
@@ -327,12 +327,12 @@ _ICON_ALIASES = {"arrows": "3Arrows", "trafficlights": "3TrafficLights1", "light
                  "greyarrows": "3ArrowsGray", "3arrowsgrey": "3ArrowsGray"}
 
 
-def icon_set_name(cond: ast.Condition) -> str:
+def icon_set_name(cond: syntax.Condition) -> str:
     """The OOXML icon set an IconSet rule names ('3Arrows', 'three traffic lights', ...)."""
     if not cond.args:
         return DEFAULT_ICON_SET
     arg = cond.args[0]
-    raw = arg.value if isinstance(arg, ast.Text) else getattr(arg, "text", str(arg))
+    raw = arg.value if isinstance(arg, syntax.Text) else getattr(arg, "text", str(arg))
     key = re.sub(r"[\s_\-]", "", str(raw)).lower()
     for word, digit in (("three", "3"), ("four", "4"), ("five", "5")):
         key = key.replace(word, digit)
@@ -343,13 +343,13 @@ def icon_set_name(cond: ast.Condition) -> str:
     return name
 
 
-def scale_colours(cond: ast.Condition) -> tuple[str, ...]:
+def scale_colours(cond: syntax.Condition) -> tuple[str, ...]:
     """Colours of a ColorScale, lowest value first: () -> red/yellow/green; 'red, white'; 'green-yellow-red'."""
     words = []
     for arg in cond.args:
-        if isinstance(arg, ast.Number) and not words and len(cond.args) == 1 and arg.text in ("2", "3"):
+        if isinstance(arg, syntax.Number) and not words and len(cond.args) == 1 and arg.text in ("2", "3"):
             return (DEFAULT_SCALE[0], DEFAULT_SCALE[2]) if arg.text == "2" else DEFAULT_SCALE
-        raw = arg.value if isinstance(arg, ast.Text) else getattr(arg, "text", "")
+        raw = arg.value if isinstance(arg, syntax.Text) else getattr(arg, "text", "")
         tokens = re.findall(r"#[0-9A-Fa-f]{6}|[A-Z]?[a-z]+|[A-Z]+(?![a-z])", raw)
         merged, i = [], 0
         while i < len(tokens):    # "light blue" stays one colour
@@ -376,19 +376,19 @@ def scale_colours(cond: ast.Condition) -> tuple[str, ...]:
 
 
 def _visual_colour(word: str) -> str:
-    """A colour-scale / data-bar colour: ast.COLOURS first (the executor's preview uses the same
+    """A colour-scale / data-bar colour: syntax.COLOURS first (the executor's preview uses the same
     table), then the wider styles vocabulary and '#RRGGBB'."""
     key = re.sub(r"\s+", "", word).lower()
-    if key in ast.COLOURS:
-        return ast.COLOURS[key].upper()
+    if key in syntax.COLOURS:
+        return syntax.COLOURS[key].upper()
     return scale_colour(word)
 
 
-def bar_colour(cond: ast.Condition) -> str:
+def bar_colour(cond: syntax.Condition) -> str:
     if not cond.args:
         return DEFAULT_BAR_COLOUR
     arg = cond.args[0]
-    raw = arg.value if isinstance(arg, ast.Text) else getattr(arg, "text", "")
+    raw = arg.value if isinstance(arg, syntax.Text) else getattr(arg, "text", "")
     try:
         return _visual_colour(raw)
     except ValueError as exc:
@@ -415,11 +415,11 @@ def differential_style(style: Style | None) -> DifferentialStyle:
 def to_openpyxl_rule(rule, cell_range: str | CellRange, style: Style | None = None) -> Rule:
     """One native openpyxl Rule for a CF-language rule over `cell_range` (priority left at 0)."""
     rng = cell_range if isinstance(cell_range, CellRange) else parse_range(cell_range)
-    if isinstance(rule, ast.Formula):
+    if isinstance(rule, syntax.Formula):
         return Rule(type="expression", formula=[_check_formula(rule.formula)], dxf=differential_style(style))
-    if not isinstance(rule, ast.Condition):
+    if not isinstance(rule, syntax.Condition):
         raise UnsupportedRuleError(f"expected a parsed rule, got {type(rule).__name__}",
-                                   hint="parse the text with cf_service.rules.parser.parse first")
+                                   hint="parse the text with cf_rules.parser.parse first")
     if _is_row_rule(rule):
         return Rule(type="expression", formula=[condition_formula(rule, rng)], dxf=differential_style(style))
 
@@ -478,11 +478,11 @@ def to_openpyxl_rule(rule, cell_range: str | CellRange, style: Style | None = No
     if name == "NOT":
         inner = _nested(rule)[0]
         # Excel has native "does not" forms for these three; everything else is an expression
-        if isinstance(inner, ast.Condition) and not inner.args and inner.name == "Blanks":
+        if isinstance(inner, syntax.Condition) and not inner.args and inner.name == "Blanks":
             return Rule(type="notContainsBlanks", formula=[f"LEN(TRIM({c}))>0"], dxf=dxf)
-        if isinstance(inner, ast.Condition) and not inner.args and inner.name == "Errors":
+        if isinstance(inner, syntax.Condition) and not inner.args and inner.name == "Errors":
             return Rule(type="notContainsErrors", formula=[f"NOT(ISERROR({c}))"], dxf=dxf)
-        if isinstance(inner, ast.Condition) and inner.name == "TextContains" and len(inner.args) == 1:
+        if isinstance(inner, syntax.Condition) and inner.name == "TextContains" and len(inner.args) == 1:
             text = _text_arg(inner)
             return Rule(type="notContainsText", operator="notContains", text=text,
                         formula=[f"ISERROR(SEARCH({quote_text(text)},{c}))"], dxf=dxf)
@@ -502,7 +502,7 @@ def write_rules_to_worksheet(ws, rules) -> None:
 
 @dataclass(frozen=True)
 class RuleApplication:
-    rule: object              # ast.Condition | ast.Formula
+    rule: object              # syntax.Condition | syntax.Formula
     sheet: str
     cell_range: str
     style: Style | None = None

@@ -12,7 +12,7 @@ can produce (tests/rules/test_printer.py checks both with hypothesis).
 """
 from __future__ import annotations
 
-from .ast import CATALOGUE, Condition, Formula, Number, Percent, Rule, Text
+from .syntax import CATALOGUE, Condition, Formula, Number, Percent, Rule, Text
 from .parser import bare_text_allowed
 
 

@@ -14,7 +14,7 @@ Morgan's laws so every negation reads naturally ("are not blank", "does not star
 """
 from __future__ import annotations
 
-from .ast import CATALOGUE, Condition, Formula, Number, Percent, Rule
+from .syntax import CATALOGUE, Condition, Formula, Number, Percent, Rule
 
 # verb forms: (plural, singular, plural negated, singular negated)
 _VERBS = {

@@ -28,7 +28,7 @@ from contextvars import ContextVar
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from .ast import Formula
+from .syntax import Formula
 from .executor import Execution, execute
 from .table import Table
 
