@@ -1,7 +1,7 @@
 """Each rule executed once per table within one request.
 
 A CF request runs the same rules on the same table twice over: the CF task's ranking
-(codefusion/tasks/cf.py) executes every candidate to merge those that format the same cells, then
+(codefusion/tasks/cf/adapter.py) executes every candidate to merge those that format the same cells, then
 the pipeline previews the survivors. With a 1,000-row table one execution costs milliseconds, so the
 pipeline opens a memo for the request and both sides execute through it:
 

@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ..literals import PLACEHOLDER, mask_request, mask_target, rule_literal_spans
+from ..tasks.cf.literals import PLACEHOLDER, mask_request, mask_target, rule_literal_spans
 from .generator import generate
 
 

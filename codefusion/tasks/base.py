@@ -16,7 +16,7 @@ _REGISTRY: dict[str, Callable[[], "TaskAdapter"]] = {}
 class Candidate:
     code: str
     score: float
-    sibling: bool = False     # offered by the pipeline to fill k (tasks/cf.py `siblings`), not read from the model
+    sibling: bool = False     # offered by the pipeline to fill k (tasks/cf/adapter.py `siblings`), not read from the model
 
 
 class TaskAdapter:

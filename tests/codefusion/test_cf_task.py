@@ -1,4 +1,4 @@
-"""The CF task adapter (codefusion/tasks/cf.py): source text, training pairs, postprocessing."""
+"""The CF task adapter (codefusion/tasks/cf/adapter.py): source text, training pairs, postprocessing."""
 import random
 
 import pytest
@@ -6,14 +6,14 @@ import pytest
 from cf_rules.parser import is_valid
 from codefusion.data import Record
 from codefusion.tasks import get_task
-from codefusion.tasks.cf import CFTask, describe_table, repair
+from codefusion.tasks.cf.adapter import CFTask, describe_table, repair
 
 TABLE = [["Region", "Sales", "Date"], ["North", 120, "2024-01-03"], ["South", 900, "2024-02-01"],
          ["North", 480, ""], ["East", 1500, "2024-03-09"], ["West", 40, "2024-03-10"]]
 
 
 def model_codes(out):
-    """The candidates read from the model's codes, without the siblings that fill k (tasks/cf.py `siblings`)."""
+    """The candidates read from the model's codes, without the siblings that fill k (tasks/cf/adapter.py `siblings`)."""
     return [c.code for c in out if not c.sibling]
 
 
@@ -174,7 +174,7 @@ def test_comparisons_with_debris_literals_are_dropped(task, debris):
 
 def test_mentioned_columns_match_whole_header_names_and_prefer_the_longer():
     from cf_rules.table import Table
-    from codefusion.tasks.cf import column_mentions
+    from codefusion.tasks.cf.adapter import column_mentions
 
     def mentioned_columns(request, table):
         return set(column_mentions(request, table))
@@ -221,7 +221,7 @@ def test_naming_the_only_column_of_the_range_keeps_the_cell_rule(task):
 
 
 def test_ground_and_flip_connective_rewrite_the_ast():
-    from codefusion.tasks.cf import flip_connective, ground
+    from codefusion.tasks.cf.adapter import flip_connective, ground
     assert ground("AND(GreaterThan(5), LessThan(9))", 2) == "AND(GreaterThan(c[2], 5), LessThan(c[2], 9))"
     assert ground("top(c[0], 3)", 2) == "top(c[2], 3)"
     assert ground("top(c[2], 3)", 2) is None                           # already there
@@ -258,7 +258,7 @@ def test_a_flip_adds_no_vote(task):
 ])
 def test_redundant_conjunctions_are_recognised_from_their_literals(code, redundant):
     from cf_rules.parser import parse
-    from codefusion.tasks.cf import _redundant
+    from codefusion.tasks.cf.adapter import _redundant
     assert _redundant(parse(code)) is redundant
 
 
@@ -282,7 +282,7 @@ def test_two_named_columns_ground_the_conditions_in_request_order(task):
 
 def test_a_header_with_a_unit_is_named_without_it():
     from cf_rules.table import Table
-    from codefusion.tasks.cf import column_mentions
+    from codefusion.tasks.cf.adapter import column_mentions
     table = Table(["Order ID", "Weight (kg)", "Carrier"], [])
     assert column_mentions("bars on weight", table) == [1]
     assert column_mentions("carrier is DHL and Weight (kg) over 5", table) == [2, 1]
@@ -303,7 +303,7 @@ def test_a_request_naming_no_column_prefers_the_cell_rule_reading(task):
 
 
 def test_unground_drops_the_one_column_of_a_rule():
-    from codefusion.tasks.cf import unground
+    from codefusion.tasks.cf.adapter import unground
     assert unground("AND(GreaterThan(c[1], 5), LessThan(c[1], 9))") == "AND(GreaterThan(5), LessThan(9))"
     assert unground("AND(GreaterThan(c[1], 5), LessThan(c[0], 9))") is None
     assert unground("top(5)") is None
@@ -328,7 +328,7 @@ def test_a_sibling_that_formats_the_cells_of_a_model_reading_merges_into_it(task
 
 
 def test_siblings_of_a_rule():
-    from codefusion.tasks.cf import siblings
+    from codefusion.tasks.cf.adapter import siblings
     assert siblings("top(c[1], 10%)") == ["bottom(c[1], 10%)"]
     assert siblings("Blanks(c[0])") == ["NOT(Blanks(c[0]))"] and siblings("NOT(Errors())") == ["Errors()"]
     assert siblings("TextContains(X)") == ["TextEquals(X)", "TextStartsWith(X)", "TextEndsWith(X)"]

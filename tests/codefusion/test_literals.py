@@ -1,7 +1,7 @@
-"""Literal extraction, placeholder masking and restoring (codefusion/literals.py)."""
+"""Literal extraction, placeholder masking and restoring (codefusion/tasks/cf/literals.py)."""
 import pytest
 
-from codefusion.literals import (Masked, extract_literals, mask_request, mask_target, number_spelling, restore,
+from codefusion.tasks.cf.literals import (Masked, extract_literals, mask_request, mask_target, number_spelling, restore,
                                  rule_literal_spans, slot_for, copy_accuracy)
 
 
@@ -106,7 +106,7 @@ def test_copy_accuracy_counts():
 
 
 def test_slots_match_the_tokenizer_reserved_tokens():
-    from codefusion.literals import MAX_SLOTS
+    from codefusion.tasks.cf.literals import MAX_SLOTS
     from codefusion.tokenizer import PLACEHOLDER_TOKENS
     for kind, n in MAX_SLOTS.items():
         assert f"<{kind}{n - 1}>" in PLACEHOLDER_TOKENS and f"<{kind}{n}>" not in PLACEHOLDER_TOKENS

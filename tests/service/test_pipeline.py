@@ -8,7 +8,7 @@ from cf_rules import runs
 from cf_rules.printer import to_canonical
 from codefusion.tasks import get_task
 
-# the request names no column but speaks of rows: the ranking neither grounds nor ungrounds (tasks/cf.py)
+# the request names no column but speaks of rows: the ranking neither grounds nor ungrounds (tasks/cf/adapter.py)
 ROWS = [["Region", "Sales"]] + [[r, s] for r, s in zip(["North", "South", "East", "West"] * 5, range(100, 2100, 100))]
 # decoded codes as the model gives them: agreeing draws repeat a code, spellings differ
 CODES = ["LessThan(c[1], 500)", "LessThan(c[1], 500)", "lessthan(c[1],500)", "GreaterThan(c[1], 900)",
@@ -39,7 +39,7 @@ def executions(monkeypatch):
 def test_each_rule_runs_once_per_table(executions, address):
     placed = pipeline.place_table(ROWS, address)
     out = pipeline.generate_cf(RankingGenerator(), "highlight rows under 500", placed, k=5)
-    # the three model readings, then siblings that fill k (codefusion/tasks/cf.py `siblings`)
+    # the three model readings, then siblings that fill k (codefusion/tasks/cf/adapter.py `siblings`)
     assert [c["rule"] for c in out["candidates"]][:3] == ["LessThan(c[1], 500)", "GreaterThan(c[1], 900)", "top(3)"]
     assert out["rejected"][0]["code"] == "LessThan(c[5], 1)"     # no column 5: not memoised, run again
     # every rule ran once: the ranking's runs (on the rows at A1) serve the previews wherever the rows sit

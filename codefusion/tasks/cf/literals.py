@@ -590,13 +590,13 @@ def copy_accuracy(records) -> dict:
 
 
 def main(argv=None) -> int:
-    """python -m codefusion.literals [--data DIR] [--misses N]: copy accuracy on the CF records."""
+    """python -m codefusion.tasks.cf.literals [--data DIR] [--misses N]: copy accuracy on the CF records."""
     import argparse
     import json
 
-    from .data import load_records, resolve_data_dir, split_records
+    from ...data import load_records, resolve_data_dir, split_records
 
-    ap = argparse.ArgumentParser(prog="python -m codefusion.literals", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m codefusion.tasks.cf.literals", description=main.__doc__)
     ap.add_argument("--data", help="data dir (the folder holding codefusion/)")
     ap.add_argument("--misses", type=int, default=0, help="print this many records whose literals are not recovered")
     args = ap.parse_args(argv)

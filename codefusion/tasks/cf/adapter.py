@@ -41,8 +41,8 @@ from cf_rules.printer import to_canonical
 from cf_rules.runs import execute_once
 from cf_rules.table import Table, table_from_json
 
-from ..literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
-from .base import Candidate, TaskAdapter, register_task
+from .literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
+from ..base import Candidate, TaskAdapter, register_task
 
 MAX_DESCRIBED_COLUMNS = 8
 MAX_SAMPLES = 2
@@ -306,8 +306,8 @@ class CFTask(TaskAdapter):
 
     def extra_training_pairs(self, data_dir) -> list[tuple[str, str]]:
         """Synthetic triples (cfgen, split "train") + extra copies of the real train-split records."""
-        from ..cfgen import generate
-        from ..data import load_records, split_records
+        from ...cfgen import generate
+        from ...data import load_records, split_records
 
         pairs = []
         for triple in generate(self.synthetic_triples, seed=self.synthetic_seed, split="train"):
