@@ -11,7 +11,7 @@ Environment:
     CF_ACCESS_LOG           1 to add gunicorn's access log (the app already logs each request)
     CF_CONTROL_SOCKET       path of gunicorn's control socket (gunicorn >= 24); off by default, because
                             every gunicorn on a machine would otherwise share ~/.gunicorn/gunicorn.ctl
-The app's own settings (CF_SERVICE_CHECKPOINTS, CF_MAX_K, ...) are read by cf_service.app.Settings.
+The app's own settings (CF_SERVICE_CHECKPOINTS, CF_MAX_K, ...) are read by cf_service.settings.Settings.
 """
 import os
 

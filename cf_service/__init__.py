@@ -1,7 +1,7 @@
 """CF service: the Flask app behind the Excel add-in.
 
-`app` and `create_app` are resolved lazily, so that importing a sub-package such as
-`cf_rules` neither imports Flask nor builds the app nor loads models.
+`app` and `create_app` are resolved lazily, so that importing a submodule such as
+`cf_service.pipeline` or `cf_service.batch` neither builds the app nor loads models.
 `gunicorn cf_service:app` asks for `app`, which builds the app once per process.
 
 Why a module class rather than only a module `__getattr__`: the factory lives in the submodule

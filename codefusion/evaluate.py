@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-TASKS = ("cf", "bash", "python")
+from codefusion.data import TASKS
+
 SYSTEMS = ("codefusion", "retrieval", "autoregressive")
 SPLITS = ("test", "dev", "train")
 REPORTED_K = (1, 3, 5)

@@ -24,12 +24,11 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .data import REPO_ROOT, TASKS
+from .limits import MAX_K, MAX_STEPS
 from .tasks import Candidate, get_task
 
 __all__ = ["Candidate", "Generator", "load_generator", "default_checkpoint_dir"]
 
-MAX_K = 64
-MAX_STEPS = 1000
 
 
 def default_checkpoint_dir(task: str) -> Path:

@@ -9,10 +9,12 @@ from io import BytesIO
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 
+from codefusion.limits import MAX_STEPS
 from .. import pipeline
 from cf_rules.errors import RuleError
 from cf_rules.explain import explain
-from .common import (ApiError, field_error, json_body, optional_int, optional_table, parse_style, require_text,
+from ..errors import ApiError
+from .common import (field_error, json_body, optional_int, optional_table, parse_style, require_text,
                      run_with_timeout, settings, too_deep)
 
 bp = Blueprint("cf", __name__, url_prefix="/v1/cf")
@@ -21,9 +23,6 @@ XLSX_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
 }
-
-
-MAX_STEPS = 1000   # codefusion.generate.MAX_STEPS (not imported: it would import torch)
 
 
 def generation_options(body: dict) -> dict:

@@ -13,17 +13,9 @@ from flask import current_app, jsonify, request
 
 from cf_rules.errors import RuleError
 from cf_rules.excel.styles import Style, style_from_request
+from ..errors import ApiError
 
 MAX_REQUEST_CHARS = 2000
-
-
-class ApiError(Exception):
-    """A caller-facing error: HTTP status, stable code, actionable message, optional hint/details."""
-
-    def __init__(self, status: int, code: str, message: str, *, hint: str | None = None,
-                 details: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.hint, self.details = status, code, message, hint, details
 
 
 def error_response(status: int, code: str, message: str, *, hint: str | None = None, details: dict | None = None):

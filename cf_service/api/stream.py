@@ -26,7 +26,8 @@ from .. import pipeline
 from cf_rules.errors import RuleError
 from cf_rules.runs import request_runs
 from .cf import generation_options, optional_address
-from .common import ApiError, field_error, optional_table, parse_style, require_text, settings, too_deep
+from ..errors import ApiError
+from .common import field_error, optional_table, parse_style, require_text, settings, too_deep
 
 log = logging.getLogger("cf_service.stream")
 

@@ -72,9 +72,9 @@ def fake_generators(seconds_per_step: float = 0.0) -> dict[str, FakeGenerator]:
 def build_app(generators=None, env: dict | None = None, **settings):
     """The real Flask app (real blueprints, pipeline, rules, writer) over the given generators
     (stand-ins by default); settings from `env` (default: none, i.e. the defaults) and then
-    `settings`, which override cf_service.app.Settings fields."""
+    `settings`, which override cf_service.settings.Settings fields."""
     from cf_service.app import Settings, create_app
-    from cf_service.models import ModelRegistry
+    from cf_service.generators import ModelRegistry
 
     base = Settings.from_env(env or {})
     if not (env or {}).get("CF_LOG_LEVEL"):

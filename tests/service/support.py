@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cf_service.app import Settings, create_app
-from cf_service.models import ModelRegistry
+from cf_service.app import create_app
+from cf_service.settings import Settings
+from cf_service.generators import ModelRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 # the shipped checkpoints; CF_TEST_CHECKPOINTS points the model tests at another folder

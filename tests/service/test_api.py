@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from cf_service.app import Settings
-from cf_service.models import ModelRegistry
+from cf_service.settings import Settings
+from cf_service.generators import ModelRegistry
 from cf_rules.table import table_from_json
 
 from .support import REPO, SAMPLE_TABLE, ScriptedGenerator, make_app
@@ -565,7 +565,7 @@ def test_stream_timeout_does_not_wait_for_a_generator_that_computes_everything_f
 
 
 def test_candidates_say_whether_the_model_wrote_them():
-    # the CF ranking's siblings (codefusion/tasks/cf.py) reach the caller flagged, in the generator's order
+    # the CF ranking's siblings (codefusion/tasks/cf/adapter.py) reach the caller flagged, in the generator's order
     from codefusion.tasks.base import Candidate
 
     class WithSibling(ScriptedGenerator):

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .api.common import ApiError
+from .errors import ApiError
 
-log = logging.getLogger("cf_service.models")
+log = logging.getLogger("cf_service.generators")
 
 
 def _default_loader(task: str, checkpoint: str | None, **sampling):

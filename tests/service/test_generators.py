@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from cf_service.app import Settings, create_app
-from cf_service.models import ModelRegistry
+from cf_service.app import create_app
+from cf_service.settings import Settings
+from cf_service.generators import ModelRegistry
 from cf_rules.parser import parse
 
 from .support import CHECKPOINTS, SAMPLE_TABLE, checkpoint_or_skip

@@ -1,0 +1,6 @@
+"""The generators' request limits, in a module without torch so the service can check a request
+before it loads a model."""
+from __future__ import annotations
+
+MAX_K = 64          # candidates one call may ask for
+MAX_STEPS = 1000    # sampling steps one call may ask for
