@@ -26,7 +26,13 @@ needed (`=A2:A5>1`, Excel's implicit intersection) is #VALUE!. COUNTIF criteria:
 "=x" matches equal cells (text without case, `*`/`?`/`~` wildcards; a number also matches
 numbers stored as text, as Excel's COUNTIF does and LibreOffice's does not), "<5" ">=b" compare
 numbers with numbers and text with text, "" / "=" match blanks, "<>x" is the complement.
-tests/rules/test_libreoffice_diff.py checks rules of this subset against LibreOffice Calc.
+tests/cf_rules/test_libreoffice_diff.py checks rules of this subset against LibreOffice Calc.
+The values themselves (coercions, errors, range grids, COUNTIF criteria) are `formula_values.py`.
+
+Budgets: a range reads only its intersection with the table (a range as large as the sheet,
+`$A$1:$XFD$1048576`, costs what the table costs: the cells outside are counted as blanks); the
+cells read over all cells of one rule are capped at MAX_CELL_READS (FormulaTooCostly, a 422);
+nesting is capped at Excel's 64 levels, and chains of operators are folded in a loop.
 
 Why our own evaluator rather than a library. We looked at the two maintained Python Excel
 formula engines:
@@ -46,17 +52,24 @@ and lets us pin Excel's semantics in tests.
 """
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from datetime import date
-from functools import lru_cache
 
 from lark import Tree
 
 from .errors import UnsupportedRuleError
-from .table import (ExcelError, Table, as_text, coerce_json_value, compare, is_error,
-                    is_number, to_serial)
+from .formula_values import (DIV0, REF_ERROR, VALUE_ERROR, Grid, Raised, countif_test,  # noqa: F401
+                             criterion_equality_key, excel_round, literal_regex, numeric_text,
+                             ordered_criterion, power, to_logical, to_number, wildcard_regex)
+from .table import ExcelError, Table, as_text, compare, is_error, is_number, to_serial
+
+# Work one formula rule may do on one table: cells read from the table by its range references
+# (a range's part outside the table costs nothing), summed over every cell the rule is tried on.
+# ~2 s of evaluation; COUNTIF($A$2:$A$20001, A2) over 20,000 rows reads its range once.
+MAX_CELL_READS = 10_000_000
+# Excel's own limit on nested functions; a deeper formula would also exhaust Python's stack.
+MAX_NESTING = 64
 
 SUPPORTED_FUNCTIONS = (
     "AND", "OR", "NOT", "IF", "ISBLANK", "ISNUMBER", "ISTEXT", "ISERROR", "LEN", "LEFT",
@@ -73,57 +86,11 @@ _ARITY = {
     "SEARCH": (2, 3), "FIND": (2, 3), "EXACT": (2, 2), "VALUE": (1, 1),
 }
 
-VALUE_ERROR = ExcelError("#VALUE!")
-DIV0 = ExcelError("#DIV/0!")
-REF_ERROR = ExcelError("#REF!")
-NUM_ERROR = ExcelError("#NUM!")
 
+class FormulaTooCostly(UnsupportedRuleError):
+    """The rule would read more cells than MAX_CELL_READS on this table."""
+    code = "formula_too_costly"
 
-class _Raise(Exception):
-    """Carries an Excel error value up through nested evaluation."""
-    def __init__(self, error: ExcelError):
-        self.error = error
-
-
-class Grid:
-    """A rectangular block of cell values from a range reference."""
-    def __init__(self, rows: list[list]):
-        self.rows = rows
-        self._equal_counts = None
-        self._sorted = None
-
-    def values(self):
-        return [v for row in self.rows for v in row]
-
-    def equal_counts(self) -> dict:
-        """How many cells COUNTIF's "=" criteria match, per `_equality_key`, built once per range
-        so that COUNTIF($A$2:$A$1000, A2) is not quadratic."""
-        if self._equal_counts is None:
-            counts: dict = {}
-            for v in self.values():
-                for key in _cell_equality_keys(v):
-                    counts[key] = counts.get(key, 0) + 1
-            self._equal_counts = counts
-        return self._equal_counts
-
-    def count_ordered(self, op: str, target) -> int:
-        """COUNTIF with "<", "<=", ">" or ">=" and a number or text target, by bisection over
-        the range's sorted numbers or sorted (case-folded) texts."""
-        if self._sorted is None:
-            values = self.values()
-            self._sorted = {
-                "number": sorted(float(to_serial(v)) for v in values if is_number(v)),
-                "text": sorted(v.casefold() for v in values if isinstance(v, str)),
-            }
-        if isinstance(target, str):
-            items, key = self._sorted["text"], target.casefold()
-        else:
-            items, key = self._sorted["number"], float(to_serial(target))
-        below, upto = bisect.bisect_left(items, key), bisect.bisect_right(items, key)
-        return {"<": below, "<=": upto, ">": len(items) - upto, ">=": len(items) - below}[op]
-
-
-# --- parsing and checking -------------------------------------------------------------------
 
 def parse_formula_tree(text: str) -> Tree:
     """The tree of a formula (with or without the leading '='), shaped as parser.py documents."""
@@ -132,7 +99,12 @@ def parse_formula_tree(text: str) -> Tree:
 
 
 def check_functions(tree: Tree) -> None:
-    """UnsupportedRuleError for a function outside the subset or a wrong argument count."""
+    """UnsupportedRuleError for a function outside the subset, a wrong argument count or a
+    formula nested deeper than Excel allows (a flat chain such as A2+A2+...+A2 is not nesting)."""
+    if nesting(tree) > MAX_NESTING:
+        raise UnsupportedRuleError(f"the formula nests more than {MAX_NESTING} levels deep",
+                                   hint="Excel allows 64 levels of nested functions and parentheses; "
+                                        "split the test into simpler parts")
     for node in tree.iter_subtrees():
         if node.data != "call":
             continue
@@ -177,6 +149,23 @@ def evaluate_formula(text: str, table: Table, at: tuple[int, int], *, anchor: tu
     return _Context(table, today or date.today(), tree).run(tree, anchor or at, at)
 
 
+def nesting(tree: Tree) -> int:
+    """How deep the evaluator recurses: one level per call argument, operand of a unary operator
+    and right operand, none for the left operand (a chain of binary operators is evaluated in a loop)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        deepest = max(deepest, depth)
+        if node.data == "binop":
+            stack.append((node.children[0], depth))
+            stack.append((node.children[2], depth + 1))
+        elif node.data in ("call", "neg", "pos", "percent"):
+            stack.extend((child, depth + 1) for child in node.children)
+    return deepest
+
+
 def _formats(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -188,10 +177,12 @@ class _Context:
     the values of subtrees with only anchored references (AVERAGE($B$2:$B$900)), so a rule over
     n cells costs O(n) rather than O(n^2) in the common cases."""
 
-    def __init__(self, table: Table, today: date, tree: Tree):
+    def __init__(self, table: Table, today: date, tree: Tree, budget: int = MAX_CELL_READS):
         self.table = table
         self.today = today
         self.grids: dict = {}
+        self.grid_cells = 0           # cells held by self.grids
+        self.budget = budget          # cell reads left (MAX_CELL_READS)
         self.shift = (0, 0)
         self.constants: dict = {}     # id(node) -> value, for subtrees with only $A$1 references
         self.constant_ids = _constant_subtrees(tree)
@@ -200,7 +191,7 @@ class _Context:
         self.shift = (at[0] - anchor[0], at[1] - anchor[1])
         try:
             value = self.scalar(tree)
-        except _Raise as e:
+        except Raised as e:
             return e.error
         return value
 
@@ -213,7 +204,7 @@ class _Context:
         if not col_fixed:
             col += self.shift[1]
         if row < 1 or col < 1:
-            raise _Raise(REF_ERROR)
+            raise Raised(REF_ERROR)
         return row, col
 
     def read(self, row: int, col: int):
@@ -230,26 +221,46 @@ class _Context:
         return to_serial(value) if is_number(value) else value
 
     def grid(self, first: Tree, last: Tree) -> Grid:
+        """The range's cells: only its intersection with the table (header row included) is read;
+        the rest of the range is counted as blanks."""
         (r1, c1), (r2, c2) = self._position(first), self._position(last)
         key = (min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
-        if key not in self.grids:
-            top, left, bottom, right = key
-            self.grids[key] = Grid([[self.read(r, c) for c in range(left, right + 1)]
-                                    for r in range(top, bottom + 1)])
-        return self.grids[key]
+        cached = self.grids.get(key)
+        if cached is not None:
+            return cached
+        top, left, bottom, right = key
+        origin_row, origin_col = self.table.origin
+        in_top, in_bottom = max(top, origin_row), min(bottom, origin_row + self.table.n_rows)
+        in_left, in_right = max(left, origin_col), min(right, origin_col + self.table.n_cols - 1)
+        height, width = max(0, in_bottom - in_top + 1), max(0, in_right - in_left + 1)
+        inside = height * width if height and width else 0
+        self.budget -= inside
+        if self.budget < 0:
+            raise FormulaTooCostly(
+                f"the formula reads more than {MAX_CELL_READS:,} cells of the table in all",
+                hint="anchor its ranges ($A$2:$A$100) so they are read once, or preview a smaller sample")
+        rows = [[self.read(r, c) for c in range(in_left, in_right + 1)] for r in range(in_top, in_bottom + 1)] \
+            if inside else []
+        grid = Grid(rows, (bottom - top + 1) * (right - left + 1) - inside)
+        if self.grid_cells + inside > MAX_CELL_READS // 10:   # moving ranges are rarely read twice
+            self.grids.clear()
+            self.grid_cells = 0
+        self.grids[key] = grid
+        self.grid_cells += inside
+        return grid
 
     # -- evaluation --
 
     def value(self, node):
-        """A node's value: a scalar, a Grid for ranges, or _Raise for errors."""
+        """A node's value: a scalar, a Grid for ranges, or Raised for errors."""
         if id(node) in self.constant_ids and node.data in ("call", "binop"):
             if id(node) not in self.constants:
                 try:
                     self.constants[id(node)] = self._value(node)
-                except _Raise as e:
+                except Raised as e:
                     self.constants[id(node)] = e
             cached = self.constants[id(node)]
-            if isinstance(cached, _Raise):
+            if isinstance(cached, Raised):
                 raise cached
             return cached
         return self._value(node)
@@ -259,7 +270,7 @@ class _Context:
         if kind in ("number", "string", "bool"):
             return node.children[0]
         if kind == "error":
-            raise _Raise(ExcelError(node.children[0]))
+            raise Raised(ExcelError(node.children[0]))
         if kind == "cell":
             return self.read(*self._position(node))
         if kind == "range":
@@ -277,11 +288,14 @@ class _Context:
         raise UnsupportedRuleError(f"formula element {kind!r} is not supported")
 
     def scalar(self, node):
-        value = self.value(node)
+        return self.as_scalar(self.value(node))
+
+    @staticmethod
+    def as_scalar(value):
         if isinstance(value, Grid):
-            raise _Raise(VALUE_ERROR)   # implicit intersection is not modelled
+            raise Raised(VALUE_ERROR)   # implicit intersection is not modelled
         if is_error(value):
-            raise _Raise(value)
+            raise Raised(value)
         return value
 
     def number(self, node) -> float:
@@ -291,9 +305,24 @@ class _Context:
         return as_text(self.scalar(node))
 
     def binop(self, node):
-        left, op, right = node.children
+        """A chain of binary operators (A2+A2+...+A2 is nested to the left) is folded in a loop,
+        so a long flat formula does not recurse once per term."""
+        chain = [node]
+        while True:
+            left = chain[-1].children[0]
+            if not isinstance(left, Tree) or left.data != "binop" or id(left) in self.constant_ids:
+                break
+            chain.append(left)
+        result = self.value(chain[-1].children[0])
+        for link in reversed(chain):
+            result = self.combine(result, link.children[1], link.children[2])
+        return result
+
+    def combine(self, left_value, op: str, right):
+        """`left_value op right`: the left operand already evaluated, the right one a parse node."""
+        a = self.as_scalar(left_value)
         if op in ("+", "-", "*", "/", "^"):
-            a, b = self.number(left), self.number(right)
+            a, b = to_number(a), self.number(right)
             if op == "+":
                 return a + b
             if op == "-":
@@ -302,12 +331,12 @@ class _Context:
                 return a * b
             if op == "/":
                 if b == 0:
-                    raise _Raise(DIV0)
+                    raise Raised(DIV0)
                 return a / b
-            return _power(a, b)
+            return power(a, b)
         if op == "&":
-            return self.text(left) + self.text(right)
-        a, b = self.scalar(left), self.scalar(right)
+            return as_text(a) + self.text(right)
+        b = self.scalar(right)
         order = compare(a, b)
         return {"=": order == 0, "<>": order != 0, "<": order < 0, "<=": order <= 0,
                 ">": order > 0, ">=": order >= 0}[op]
@@ -325,15 +354,15 @@ class _Context:
             if isinstance(value, Grid):
                 for v in value.values():
                     if is_error(v):
-                        raise _Raise(v)
+                        raise Raised(v)
                     if isinstance(v, bool) or is_number(v):
                         out.append(bool(v))
             elif is_error(value):
-                raise _Raise(value)
+                raise Raised(value)
             elif value is not None:
                 out.append(to_logical(value))
         if not out:
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         return out
 
     def fn_AND(self, *args):
@@ -353,7 +382,7 @@ class _Context:
     def _test(self, arg):
         try:
             value = self.value(arg)
-        except _Raise as e:
+        except Raised as e:
             return e.error
         return VALUE_ERROR if isinstance(value, Grid) else value
 
@@ -385,7 +414,7 @@ class _Context:
     def fn_MID(self, arg, start, count):
         text, s, n = self.text(arg), math.floor(self.number(start)), math.floor(self.number(count))
         if s < 1 or n < 0:
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         return text[s - 1:s - 1 + n]
 
     def _count(self, node) -> int:
@@ -393,7 +422,7 @@ class _Context:
             return 1
         n = math.floor(self.number(node))
         if n < 0:
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         return n
 
     def fn_UPPER(self, arg):
@@ -414,7 +443,7 @@ class _Context:
     def fn_MOD(self, a, b):
         x, y = self.number(a), self.number(b)
         if y == 0:
-            raise _Raise(DIV0)
+            raise Raised(DIV0)
         return x - y * math.floor(x / y)
 
     def numbers(self, args) -> list[float]:
@@ -426,11 +455,11 @@ class _Context:
             if isinstance(value, Grid):
                 for v in value.values():
                     if is_error(v):
-                        raise _Raise(v)
+                        raise Raised(v)
                     if is_number(v):
                         out.append(float(v))
             elif is_error(value):
-                raise _Raise(value)
+                raise Raised(value)
             elif value is not None:
                 out.append(to_number(value))
         return out
@@ -441,7 +470,7 @@ class _Context:
     def fn_AVERAGE(self, *args):
         values = self.numbers(args)
         if not values:
-            raise _Raise(DIV0)
+            raise Raised(DIV0)
         return math.fsum(values) / len(values)
 
     def fn_MIN(self, *args):
@@ -457,27 +486,26 @@ class _Context:
         for arg in args:
             try:
                 value = self.value(arg)
-            except _Raise:
+            except Raised:
                 continue
             if isinstance(value, Grid):
                 count += sum(1 for v in value.values() if is_number(v))
-            elif is_number(value) or isinstance(value, bool) or _numeric_text(value) is not None:
+            elif is_number(value) or isinstance(value, bool) or numeric_text(value) is not None:
                 count += 1
         return float(count)
 
     def fn_COUNTIF(self, cells, criteria):
         grid = Grid([[self.value(cells)]]) if cells.data == "cell" else self.value(cells)
         if not isinstance(grid, Grid):
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         criterion = self.scalar(criteria)
-        key = _criterion_equality_key(criterion)
+        key = criterion_equality_key(criterion)
         if key is not None:
             return float(grid.equal_counts().get(key, 0))
-        ordered = _ordered_criterion(criterion)
+        ordered = ordered_criterion(criterion)
         if ordered is not None:
             return float(grid.count_ordered(*ordered))
-        test = countif_test(criterion)
-        return float(sum(1 for v in grid.values() if test(v)))
+        return float(grid.count_matching(countif_test(criterion)))
 
     def fn_TODAY(self):
         return float(to_serial(self.today))
@@ -486,16 +514,16 @@ class _Context:
         return self._find(wildcard_regex(self.text(find)), within, start)
 
     def fn_FIND(self, find, within, start=None):
-        return self._find(_literal_regex(self.text(find)), within, start)
+        return self._find(literal_regex(self.text(find)), within, start)
 
     def _find(self, pattern, within, start):
         text = self.text(within)
         s = 1 if start is None else math.floor(self.number(start))
         if s < 1 or s > len(text) + 1:
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         match = pattern.search(text, s - 1)
         if match is None:
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         return float(match.start() + 1)
 
     def fn_EXACT(self, a, b):
@@ -504,226 +532,32 @@ class _Context:
     def fn_VALUE(self, arg):
         value = self.scalar(arg)
         if isinstance(value, str):
-            number = _numeric_text(value)
+            number = numeric_text(value)
             if number is None:
-                raise _Raise(VALUE_ERROR)
+                raise Raised(VALUE_ERROR)
             return number
         if isinstance(value, bool):
-            raise _Raise(VALUE_ERROR)
+            raise Raised(VALUE_ERROR)
         return to_number(value)
-
-
-@lru_cache(maxsize=1024)   # SEARCH and COUNTIF ask for the same pattern again for every cell
-def wildcard_regex(pattern: str) -> re.Pattern:
-    """Excel's SEARCH pattern: `*` any run, `?` one character, `~*` `~?` `~~` literal."""
-    parts, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-@lru_cache(maxsize=1024)   # FIND: the same needle for every cell
-def _literal_regex(text: str) -> re.Pattern:
-    return re.compile(re.escape(text))
 
 
 def _constant_subtrees(tree: Tree) -> set:
     """ids of subtrees whose value is the same for every cell: no relative reference inside.
-    (TODAY() is fixed for a run, so it counts as constant.)"""
-    constant = set()
-
-    def visit(node) -> bool:
+    (TODAY() is fixed for a run, so it counts as constant.) Post-order without recursion: a flat
+    chain of hundreds of terms is as deep as it is long."""
+    constant, relative = set(), set()
+    stack = [(tree, False)]
+    while stack:
+        node, children_done = stack.pop()
         if not isinstance(node, Tree):
-            return True
+            continue
         if node.data == "cell":
             col, row, col_fixed, row_fixed = node.children
-            ok = col_fixed and row_fixed
+            (constant if col_fixed and row_fixed else relative).add(id(node))
+        elif children_done:
+            subtrees = [child for child in node.children if isinstance(child, Tree)]
+            (relative if any(id(child) in relative for child in subtrees) else constant).add(id(node))
         else:
-            ok = all([visit(child) for child in node.children])
-        if ok:
-            constant.add(id(node))
-        return ok
-
-    visit(tree)
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.children)
     return constant
-
-
-def _cell_equality_keys(value) -> list:
-    """Keys under which COUNTIF's plain "=" criteria match a cell (see countif_test)."""
-    if value is None:
-        return [("blank",)]
-    if is_error(value):
-        return []
-    if isinstance(value, bool):
-        return [("bool", value)]
-    if is_number(value):
-        return [("number", float(to_serial(value)))]
-    keys = [("text", value.casefold())]
-    number = _numeric_text(value)
-    if number is not None:
-        keys.append(("number", number))
-    return keys
-
-
-def _criterion_equality_key(criterion):
-    """The equality key of a criterion that means "equal to this value" without wildcards
-    (5, TRUE, "apple", "=apple", "5"), or None for anything else (">5", "a*", "", "<>x")."""
-    if isinstance(criterion, bool):
-        return ("bool", criterion)
-    if is_number(criterion):
-        return ("number", float(to_serial(criterion)))
-    if criterion is None or criterion == "" or criterion == "=":
-        return ("blank",)
-    if is_error(criterion):
-        return None
-    text = str(criterion)
-    if text.startswith("="):
-        text = text[1:]
-    elif text[:1] in ("<", ">"):
-        return None
-    if text == "" or any(ch in text for ch in "*?~"):
-        return None
-    if text.upper() in ("TRUE", "FALSE"):
-        return ("bool", text.upper() == "TRUE")
-    number = _numeric_text(text)
-    return ("number", number) if number is not None else ("text", text.casefold())
-
-
-def _ordered_criterion(criterion):
-    """(op, target) for "<5", ">=abc" style criteria with a number or text target, else None."""
-    if not isinstance(criterion, str):
-        return None
-    op, operand = _CRITERION.fullmatch(criterion).groups()
-    if op not in ("<", "<=", ">", ">=") or operand.upper() in ("TRUE", "FALSE"):
-        return None
-    number = _numeric_text(operand)
-    return op, (number if number is not None else operand)
-
-
-# --- value coercions ------------------------------------------------------------------------
-
-def _numeric_text(text) -> float | None:
-    """The number a text spells the way Excel reads typed input ('1,234', '50%', '2024-01-31'),
-    or None."""
-    if not isinstance(text, str):
-        return None
-    value = coerce_json_value(text.strip() or text)
-    if is_number(value):
-        return float(to_serial(value))
-    return None
-
-
-def to_number(value) -> float:
-    """Excel's coercion for arithmetic: blank 0, TRUE 1, numeric text its number, else #VALUE!."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return float(value)
-    if is_number(value):
-        return float(to_serial(value))
-    if is_error(value):
-        raise _Raise(value)
-    number = _numeric_text(value)
-    if number is None:
-        raise _Raise(VALUE_ERROR)
-    return number
-
-
-def to_logical(value) -> bool:
-    """Excel's coercion to TRUE/FALSE: numbers non-zero, "TRUE"/"FALSE" text, else #VALUE!."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if is_number(value):
-        return float(to_serial(value)) != 0
-    if isinstance(value, str) and value.upper() in ("TRUE", "FALSE"):
-        return value.upper() == "TRUE"
-    raise _Raise(value if is_error(value) else VALUE_ERROR)
-
-
-def _power(a: float, b: float) -> float:
-    if a == 0 and b <= 0:
-        raise _Raise(DIV0 if b < 0 else NUM_ERROR)
-    try:
-        result = a ** b
-    except (OverflowError, ZeroDivisionError):
-        raise _Raise(NUM_ERROR)
-    if isinstance(result, complex) or math.isinf(result):
-        raise _Raise(NUM_ERROR)
-    return result
-
-
-def excel_round(x: float, digits: int) -> float:
-    """ROUND: halves away from zero, on the decimal value Excel shows (15 significant digits)."""
-    from decimal import ROUND_HALF_UP, Decimal, localcontext
-    if digits > 15 or x == 0:
-        return x
-    with localcontext() as ctx:
-        ctx.prec = 400
-        exact = Decimal(f"{x:.15g}")
-        step = Decimal(1).scaleb(-max(digits, -330))
-        return float(exact.quantize(step, rounding=ROUND_HALF_UP))
-
-
-_CRITERION = re.compile(r"(<=|>=|<>|<|>|=)?(.*)", re.DOTALL)
-
-
-def countif_test(criteria):
-    """COUNTIF's criteria as a predicate on a cell value: 5, ">5", "<>x", "a*", "" (blanks)."""
-    if is_number(criteria) or isinstance(criteria, bool):
-        target = criteria
-        return lambda v: _countif_equal(v, target)
-    if criteria is None:
-        criteria = ""
-    op, operand = _CRITERION.fullmatch(str(criteria)).groups()
-    op = op or "="
-    number = _numeric_text(operand)
-    if operand.upper() in ("TRUE", "FALSE"):
-        target = operand.upper() == "TRUE"
-    elif number is not None:
-        target = number
-    else:
-        target = operand
-    if op in ("=", "<>"):
-        if target == "":
-            match = (lambda v: v is None) if op == "=" else (lambda v: v is not None)
-            return match
-        if isinstance(target, str) and any(ch in target for ch in "*?~"):
-            pattern = wildcard_regex(target)
-            equal = lambda v: isinstance(v, str) and pattern.fullmatch(v) is not None  # noqa: E731
-        elif isinstance(target, str):
-            folded = target.casefold()
-            equal = lambda v: isinstance(v, str) and v.casefold() == folded  # noqa: E731
-        else:
-            equal = lambda v: _countif_equal(v, target)  # noqa: E731
-        return equal if op == "=" else (lambda v: not equal(v))
-    # ordering criteria compare only like with like: numbers with numbers (not numeric text),
-    # text with text, logicals with logicals
-    def ordered(v):
-        if v is None or is_error(v):
-            return False
-        same_kind = (is_number(v) and is_number(target)) or (isinstance(v, bool) and isinstance(target, bool)) \
-            or (isinstance(v, str) and isinstance(target, str))
-        if not same_kind:
-            return False
-        order = compare(v, target)
-        return {"<": order < 0, "<=": order <= 0, ">": order > 0, ">=": order >= 0}[op]
-    return ordered
-
-
-def _countif_equal(value, target) -> bool:
-    if value is None or is_error(value):
-        return False
-    if isinstance(target, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(target, bool) and value == target
-    if is_number(value):
-        return compare(value, target) == 0 if is_number(target) else False
-    number = _numeric_text(value)
-    return number is not None and is_number(target) and number == float(to_serial(target))

@@ -48,9 +48,11 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree
+from lark import Lark, Token, Tree
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from . import a1
 from .syntax import CATALOGUE, COLOURS, ICON_SETS, Condition, Formula, Number, Percent, Rule, Text, canonical_name
 from .errors import RuleSyntaxError
 
@@ -117,10 +119,26 @@ def _looks_like_call(value: str) -> bool:
 
 # ---- public API ------------------------------------------------------------------------------
 
+# Characters an XML 1.0 document cannot hold (C0 controls but tab/LF/CR, surrogates, U+FFFE/FFFF):
+# a rule holding one could be previewed but never written into a workbook.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _check_characters(text: str, rule: str | None = None, offset: int = 0) -> None:
+    bad = _NOT_XML.search(text)
+    if bad:
+        position = offset + bad.start()
+        raise RuleSyntaxError(f"the rule holds the character U+{ord(bad.group()):04X}, which a workbook cannot "
+                              f"store, at position {position}", rule=rule if rule is not None else text,
+                              position=position, expected=["a printable character"],
+                              hint="remove control characters (and unpaired surrogates) from the rule's text")
+
+
 def parse(text: str) -> Rule:
     """Parse one rule. Raises RuleSyntaxError (0-based position, expected, hint) if it does not."""
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, got {type(text).__name__}")
+    _check_characters(text)
     if not text.strip():
         raise RuleSyntaxError("empty rule at position 0: expected a rule name or '=' and a formula",
                               rule=text, position=0, expected=["a rule name", "'=' and a formula"],
@@ -146,6 +164,7 @@ def is_valid(text: str) -> bool:
 
 def parse_formula(text: str) -> Tree:
     """Parse an Excel formula (with or without its leading '=') into the tree documented above."""
+    _check_characters(text)
     body = text.strip()
     offset = len(text) - len(text.lstrip())
     if body.startswith("="):
@@ -361,12 +380,12 @@ for _name, _kind in CATALOGUE.items():
 
 # ---- formula tree cleaning -------------------------------------------------------------------
 
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _CELL_PARTS = re.compile(r"(\$?)([A-Za-z]+)(\$?)(\d+)")
 
 
-class _FormulaCleaner(Transformer):
-    """Turns the raw Lark formula tree (tokens) into the documented shape (plain values)."""
+class _FormulaCleaner(Transformer_NonRecursive):
+    """Turns the raw Lark formula tree (tokens) into the documented shape (plain values); without
+    recursion, because a flat chain of operators (A2+A2+...) is a tree as deep as it is long."""
 
     def __init__(self, rule: str, offset: int):
         super().__init__()
@@ -392,15 +411,12 @@ class _FormulaCleaner(Transformer):
     def cell(self, children):
         token = children[0]
         col_abs, letters, row_abs, digits = _CELL_PARTS.fullmatch(token.value).groups()
-        col = 0
-        for letter in letters.upper():
-            col = col * 26 + ord(letter) - ord("A") + 1
-        row = int(digits)
-        if not (1 <= row <= _MAX_ROW and col <= _MAX_COL):
+        col, row = a1.column_index(letters), int(digits)
+        if not a1.in_grid(row, col):
             position = self.offset + token.start_pos
             raise RuleSyntaxError(f"cell {token.value} is outside the sheet at position {position}",
                                   rule=self.rule_text, position=position, expected=["a cell reference like A1"],
-                                  hint="columns run A..XFD and rows 1..1048576")
+                                  hint=f"columns run A..XFD and rows 1..{a1.MAX_ROWS}")
         return Tree("cell", [col, row, col_abs == "$", row_abs == "$"])
 
     def range(self, children):

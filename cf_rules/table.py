@@ -32,9 +32,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 
+from . import a1
 from .errors import TableError
 
 ERROR_CODES = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")
@@ -81,7 +81,7 @@ class Table:
 
     def address(self, row: int, col: int) -> str:
         """A1 address of data row `row`, table column `col` (both 0-based)."""
-        return f"{get_column_letter(self.origin[1] + col)}{self.origin[0] + 1 + row}"
+        return f"{a1.column_letter(self.origin[1] + col)}{self.origin[0] + 1 + row}"
 
     def sheet_position(self, row: int, col: int) -> tuple[int, int]:
         """1-based sheet (row, col) of a data cell."""
@@ -104,10 +104,15 @@ _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
 def _number(text: str):
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    # more than 309 digits is past float range: float() gives inf (then text) where int() would
+    # build a number no comparison can take, or refuse past Python's 4300-digit limit
+    if re.fullmatch(r"[+-]?\d+", text) and len(text) <= 309:
+        return int(text)
+    return float(text)
 
 
 _INFINITIES = (float("inf"), float("-inf"))
+MAX_EXCEL_NUMBER = 1.7976931348623157e308   # the largest double; Excel itself stops near 9.99E+307
 
 
 def coerce_json_value(value, where="cell"):
@@ -119,6 +124,11 @@ def coerce_json_value(value, where="cell"):
         if isinstance(value, float) and (value != value or value in _INFINITIES):
             raise TableError(f"{_cell_name(where)} holds {value!r}, which is not an Excel number",
                              hint="use a finite number, text or null for a blank cell")
+        if isinstance(value, int) and abs(value) > MAX_EXCEL_NUMBER:
+            # a JSON integer has no size limit; past float range every comparison would overflow
+            digits = len(str(abs(value))) if abs(value) < 10 ** 4000 else "thousands of"
+            raise TableError(f"{_cell_name(where)} holds a {digits}-digit integer, larger than any Excel number",
+                             hint="Excel numbers stay below 1E+308; send it as text if it is an identifier")
         return value
     if isinstance(value, str):
         text = value.strip()
@@ -132,7 +142,8 @@ def coerce_json_value(value, where="cell"):
             number = _number(text)
             return value if number in _INFINITIES else number  # 1e400: text
         if _GROUPED.fullmatch(text):
-            return _number(text.replace(",", ""))
+            number = _number(text.replace(",", ""))
+            return value if number in _INFINITIES else number
         match = _PERCENT.fullmatch(text)
         if match:
             return float(match.group(1)) / 100
@@ -204,14 +215,15 @@ def table_from_sheet(ws, cell_range: str | None = None) -> Table:
             raise TableError(f"sheet {ws.title!r} is empty", hint="choose a sheet that holds a table")
         cell_range = used
     try:
-        min_col, min_row, max_col, max_row = range_boundaries(cell_range.replace("$", "").upper())
-    except (ValueError, TypeError):
-        raise TableError(f"{cell_range!r} is not a cell range",
-                         hint=f"write it like A1:D20; the used range of {ws.title!r} is {used or 'empty'}")
-    if None in (min_col, min_row, max_col, max_row):
-        raise TableError(f"{cell_range!r} is a whole row or column, not a bounded range",
-                         hint=f"give both corners, e.g. {used or 'A1:D20'}")
-    cells = (max_col - min_col + 1) * (max_row - min_row + 1)
+        rng = a1.parse_range(cell_range)
+    except a1.A1Error as err:
+        if err.unbounded:
+            raise TableError(f"{cell_range!r} is a whole row or column, not a bounded range",
+                             hint=f"give both corners, e.g. {used or 'A1:D20'}") from None
+        raise TableError(f"{cell_range!r} is not a cell range" + (" on the sheet" if err.outside else ""),
+                         hint=f"write it like A1:D20; the used range of {ws.title!r} is {used or 'empty'}") from None
+    min_col, min_row, max_col, max_row = rng.min_col, rng.min_row, rng.max_col, rng.max_row
+    cells = rng.cells
     if cells > MAX_CELLS:
         raise TableError(f"range {cell_range} has {cells} cells; at most {MAX_CELLS} are read",
                          hint=f"choose a smaller range (the used range of {ws.title!r} is {used})")
@@ -229,7 +241,7 @@ def _used_range(ws) -> str | None:
     if max_row < 1 or max_col < 1:
         return None
     min_row, min_col = getattr(ws, "min_row", 1) or 1, getattr(ws, "min_column", 1) or 1
-    return f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+    return f"{a1.column_letter(min_col)}{min_row}:{a1.column_letter(max_col)}{max_row}"
 
 
 def load_table(path, sheet: str | None = None, range: str | None = None) -> Table:  # noqa: A002

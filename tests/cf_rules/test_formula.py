@@ -193,7 +193,7 @@ def test_excel_round_uses_shown_digits():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cf_rules.formula import Grid, _criterion_equality_key, _ordered_criterion  # noqa: E402
+from cf_rules.formula_values import Grid, criterion_equality_key as _criterion_equality_key, ordered_criterion as _ordered_criterion  # noqa: E402
 
 _cells = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "A", "b", "2", "ab", " "]),
                    st.booleans(), st.just(ExcelError("#N/A")), st.just(date(1900, 1, 2)))
