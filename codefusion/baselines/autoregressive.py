@@ -545,7 +545,7 @@ def build_pairs(task_name: str, data_dir=None, tcfg: TrainConfig | None = None, 
     """(train pairs, dev pairs, pretraining snippets) as codefusion.train builds them: the hash split,
     the adapter's (source, target) of each record, its extra pairs after the train records, and for
     stage 1 the snippet file (sampled down to pretrain_snippet_limit) followed by the train codes."""
-    from ..train import configure_task
+    from ..training import configure_task
     tcfg = tcfg or TrainConfig()
     task = get_task(task_name)
     configure_task(task, tcfg)
@@ -599,7 +599,7 @@ def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig
     out: when given, the best model is saved there (with metrics.jsonl and train_summary.json).
     time_limit: minutes; stage 1 gets its share of it, as in codefusion.train.
     device: where training runs; dev decoding (beam search) always runs on the CPU, where the model is served."""
-    from ..train import bf16_is_native, lr_factor, step_generator   # shared schedule and per-step draws
+    from ..training import bf16_is_native, lr_factor, step_generator   # shared schedule and per-step draws
 
     task = get_task(task_name)
     plan = plan or {"pretrain": 0, "finetune": tcfg.finetune_steps}
@@ -819,7 +819,7 @@ def parameter_report(config_name: str, vocab_size: int | None = None) -> dict:
 
 
 def _train_command(args) -> int:
-    from ..train import apply_train_overrides, available_cores, plan_steps, resolve_device
+    from ..training import apply_train_overrides, available_cores, plan_steps, resolve_device
     torch.set_num_threads(max(1, min(args.threads, available_cores())))
     named = get_config(args.config or DEFAULT_CONFIG_FOR_TASK[args.task])
     tcfg = named.train
