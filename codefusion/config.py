@@ -44,6 +44,11 @@ class ModelConfig:
     scratch_encoder_layers: int = 2
     scratch_encoder_vocab: int = 2000
     noise_encoding_len: int = 8     # length of the Gaussian "noise encoding" used for unconditional pretraining
+    # Retrieval augmentation (model.NeighbourMemory): > 0 appends the embedded codes of this many nearest train
+    # pairs (codefusion/neighbours.py) to the memory the denoiser and decoder cross-attend to. 0: off.
+    neighbours: int = 0
+    # Self-conditioning (Chen et al., "Analog Bits"): the denoiser also reads its previous x0 estimate.
+    self_condition: bool = False
 
     def __post_init__(self):
         if self.predict not in ("x0", "noise"):
