@@ -24,8 +24,10 @@ whether it reads it is up to the system.
 
 Metrics, K in 1, 3, 5 (values are fractions, BLEU is 0-100); metric@K looks at the first K
 candidates, a system may return fewer:
-- cf: exec_match@K (any of the first K execution-matches; see metrics/cf_exec.py),
-  valid@K (share of the first K candidates that parse, averaged over records).
+- cf: exec_match@K (any of the first K formats exactly the reference's cells when painted on the
+  whole table as the service paints it; see metrics/cf_exec.py), exec_match_value@K (the benchmark's
+  own: rules run on the Value column), valid@K (share of the first K candidates that parse, averaged
+  over records).
 - bash: template_match@K (NL2Bash template, metrics/bash_template.py), exact_match@K.
 - python: bleu@K (CoNaLa corpus BLEU over the best of the first K), exact_match@K (CoNaLa token
   equality), valid@K (share that ast.parse accepts).
@@ -89,6 +91,7 @@ class Prediction:
     codes: list[str]
     scores: list[float]
     latency_ms: float
+    paints: list[dict | None] = field(default_factory=list)   # CF: what each candidate paints (cf_rules.paint)
 
 
 @dataclass
@@ -205,7 +208,8 @@ def run_system(system: System, task: str, records: list[dict], k: int, progress:
         candidates = list(system.generate(record["NL Utterance"], table=table, k=k))[:k]
         latency = (time.perf_counter() - start) * 1000.0
         predictions.append(Prediction(record, [str(c.code) for c in candidates],
-                                      [float(c.score) for c in candidates], latency))
+                                      [float(c.score) for c in candidates], latency,
+                                      [_paint_dict(getattr(c, "paint", None)) for c in candidates]))
     return predictions
 
 
@@ -214,6 +218,12 @@ def run_system(system: System, task: str, records: list[dict], k: int, progress:
 
 def reported_ks(k: int) -> list[int]:
     return sorted({kk for kk in (*REPORTED_K, k) if 1 <= kk <= k})
+
+
+def _paint_dict(paint) -> dict | None:
+    if paint is None or isinstance(paint, dict):
+        return paint
+    return paint.to_dict()
 
 
 def _python_valid(code: str) -> bool:
@@ -263,12 +273,15 @@ def score_predictions(task: str, predictions: list[Prediction], k: int) -> Repor
         counts.update(reference_fallback=0, reference_unparsed=0)
         distinct_exec = []
         for p in predictions:
-            reference = CFReference(p.record["Code"], p.record.get("Data"))
+            reference = CFReference(p.record["Code"], p.record.get("Data"), p.record.get("Format"), whole_table=True)
+            value_reference = CFReference(p.record["Code"], p.record.get("Data"))
             if not reference.executable:
                 counts["reference_fallback"] += 1
                 counts["reference_unparsed"] += not reference.run.parses
-            runs = [reference.run_candidate(code) for code in p.codes]
+            paints = p.paints or [None] * len(p.codes)
+            runs = [reference.run_candidate(code, paint) for code, paint in zip(p.codes, paints)]
             hit_lists.setdefault("exec_match", []).append([reference.matches_run(run) for run in runs])
+            hit_lists.setdefault("exec_match_value", []).append([value_reference.matches(code) for code in p.codes])
             valid_lists.append([run.parses for run in runs])
             behaviours = {(run.cells, run.visual_kind) if run.cells is not None else run.canonical
                           for run in runs[:DIVERSITY_K] if run.parses}
@@ -316,6 +329,9 @@ def score_predictions(task: str, predictions: list[Prediction], k: int) -> Repor
         entry = {"id": p.record.get("ID"), "request": p.record["NL Utterance"], "reference": p.record["Code"],
                  "latency_ms": round(p.latency_ms, 3),
                  "candidates": [{"code": c, "score": s} for c, s in zip(p.codes, p.scores)]}
+        for cand, paint in zip(entry["candidates"], p.paints):
+            if paint is not None:
+                cand["paint"] = paint
         for name, per_prediction in hit_lists.items():
             for cand, hit in zip(entry["candidates"], per_prediction[i]):
                 cand[name] = hit

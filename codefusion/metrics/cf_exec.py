@@ -1,7 +1,14 @@
-"""Execution match for conditional-formatting rules.
+"""Execution match for conditional-formatting rules, two ways.
 
-A candidate rule *execution-matches* the reference when it formats exactly the same cells of the
-benchmark record's table. Choices, and why:
+`exec_match` (whole-table semantics, the product's): the candidate is painted as the service
+paints it on the record's whole table (`cf_rules.paint`: its paint target, or when it has none, a
+cell rule on every cell and a row rule on whole rows) and must format exactly the cells the
+reference formats there. The reference is painted as its record's optional `Format` says
+("cells": the tested column's cells, "rows": whole rows); without one, like a candidate without a
+paint target. On the benchmark's Index/Value tables a cell rule formats the Value column only, so
+there both semantics agree.
+
+`exec_match_value` (the benchmark's own): rules are evaluated with `columns=[1]`. Choices, and why:
 
 - The table is the record's `Data` (`table_from_json`, header in row 1) and rules are evaluated
   with `columns=[1]`: the benchmark formats the `Value` column only. Extra columns (`Score`,
@@ -31,11 +38,40 @@ from dataclasses import dataclass
 from cf_rules.syntax import CATALOGUE, Condition
 from cf_rules.errors import RuleError
 from cf_rules.executor import execute
+from cf_rules.paint import Paint, painted, readings, tested_columns
 from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
 from cf_rules.table import table_from_json
 
 VALUE_COLUMNS = [1]  # the benchmark tables' "Value" column (0-based)
+
+
+def is_benchmark_table(table) -> bool:
+    """The benchmark's tables (Index, Value, ...): a cell rule there formats the Value column only."""
+    return (table is not None and len(table.header) >= 2
+            and str(table.header[0]) == "Index" and str(table.header[1]) == "Value")
+
+
+def default_paint(rule, table) -> Paint:
+    """What the service paints for a rule that says nothing more: a cell rule every cell of the
+    selection (the Value column on a benchmark table), a visual rule its column, a row rule whole rows."""
+    if not tested_columns(rule, table):
+        return Paint("cells", VALUE_COLUMNS[0]) if is_benchmark_table(table) else Paint("all")
+    return readings(rule, table)[0] if _visual(rule) else Paint("rows")
+
+
+def format_paint(rule, table, fmt: str | None) -> Paint:
+    """The paint a benchmark record's `Format` field asks for ("cells" or "rows")."""
+    columns = sorted(tested_columns(rule, table))
+    if fmt == "cells" and len(columns) == 1:
+        return Paint("cells", columns[0])
+    if fmt == "rows" and columns and not _visual(rule):
+        return Paint("rows")
+    return default_paint(rule, table)
+
+
+def _visual(rule) -> bool:
+    return isinstance(rule, Condition) and CATALOGUE[rule.name].family == "visual"
 
 
 @dataclass(frozen=True)
@@ -92,21 +128,44 @@ def run_rule(code: str, table) -> RuleRun:
     return RuleRun(canonical, tuple(sorted(execution.cells)), kind)
 
 
+def run_painted(code: str, table, paint: Paint | dict | None = None, fmt: str | None = None) -> RuleRun:
+    """Parse `code` and, when a table is given, paint it on the whole table: as `paint` says (a Paint
+    or its dict), else as the record `Format` `fmt` says, else as the service would by default."""
+    try:
+        rule = parse(code)
+    except RuleError:
+        return RuleRun(None, None, None)
+    canonical = to_canonical(rule)
+    kind = _visual_kind(rule)
+    if table is None:
+        return RuleRun(canonical, None, kind)
+    if isinstance(paint, dict):
+        paint = Paint(paint["target"], paint.get("column"))
+    try:
+        paint = paint or format_paint(rule, table, fmt)
+        execution = painted(rule, paint, table)
+    except (RuleError, ValueError):
+        return RuleRun(canonical, None, kind)
+    return RuleRun(canonical, tuple(sorted(execution.cells)), kind)
+
+
 class CFReference:
     """One benchmark record's reference rule and table, run once, checked against many candidates."""
 
-    def __init__(self, code: str, data):
+    def __init__(self, code: str, data, fmt: str | None = None, whole_table: bool = False):
         self.code = code
         self.table = _table_or_none(data)
-        self.run = run_rule(code, self.table)
+        self.whole_table = whole_table
+        self.run = run_painted(code, self.table, fmt=fmt) if whole_table else run_rule(code, self.table)
 
     @property
     def executable(self) -> bool:
         """False when execution match falls back to canonical-form equality."""
         return self.run.cells is not None
 
-    def run_candidate(self, code: str) -> RuleRun:
-        return run_rule(code, self.table if self.executable else None)
+    def run_candidate(self, code: str, paint=None) -> RuleRun:
+        table = self.table if self.executable else None
+        return run_painted(code, table, paint) if self.whole_table else run_rule(code, table)
 
     def matches_run(self, candidate: RuleRun) -> bool:
         if not candidate.parses:

@@ -17,6 +17,9 @@ class Candidate:
     code: str
     score: float
     sibling: bool = False     # offered by the pipeline to fill k (tasks/cf/adapter.py `siblings`), not read from the model
+    paint: object = None      # CF: what the rule formats on the user's table (cf_rules.paint.Paint), None without one
+    alternative: object = None    # CF: the other reading of what to paint, when the wording does not decide
+    source: str = "model"     # CF: "model" (decoded from a sample), "reader" (read off the request's words)
 
 
 class TaskAdapter:

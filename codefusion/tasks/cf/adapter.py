@@ -351,6 +351,9 @@ class CFTask(TaskAdapter):
         parsed_table = _safe_table(table)
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
+        if on_user_table(parsed_table):
+            from .candidates import table_candidates
+            return table_candidates(self, codes, scores, drawn, request, parsed_table, masked, k)
         mentions = column_mentions(request, parsed_table)
         mentioned = frozenset(mentions)
         named = mentions[0] if len(mentions) == 1 else None
@@ -685,6 +688,12 @@ def _with_column(cond: Condition, column: int) -> Condition:
         return replace(cond, args=tuple(_with_column(a, column) if isinstance(a, Condition) else a
                                         for a in cond.args))
     return replace(cond, column=column)
+
+
+def on_user_table(table: Table | None) -> bool:
+    """A table of a user's sheet, not one of the benchmark's Index/Value tables: candidates are bound to
+    its columns and say what they paint (tasks/cf/candidates.py)."""
+    return table is not None and table.n_rows > 0 and table.n_cols > 1 and benchmark_columns(table) is None
 
 
 def _single_column_range(table: Table | None) -> bool:

@@ -1,0 +1,105 @@
+"""The candidate pipeline on a user's table, in the order a request's rules pass through it:
+
+    decoded codes -> restore literals, repair, grammar check        (adapter.restore_valid)
+      -> link the request to the table's columns and values        (linker.link)
+      -> ground each rule: bind its conditions to columns, keep only literals someone gave (grounding.ground)
+      -> add the readings of the request's own words              (reader.reader_rules)
+      -> merge rules that format the same cells, rank             (adapter.rank)
+      -> what each paints on the selection, and its alternative   (wording.paint_for)
+
+A rule that cannot be grounded is not shown: a column-less `GreaterThan(500)` on a table of names
+and amounts becomes `GreaterThan(c[2], 500)` on the column the request is about, and
+`TextEquals(lunch)` on a table that never says lunch is dropped.
+"""
+from __future__ import annotations
+
+from cf_rules.errors import RuleError
+from cf_rules.printer import to_canonical
+from cf_rules.table import Table
+
+from ..base import Candidate
+from .grounding import Context, ground
+from .linker import fold, link
+from .quantities import quantities
+
+READER_SCORE_GAP = 0.25     # a reading of the request's words scores this far below the model's best
+
+
+def table_context(request: str, table: Table) -> Context:
+    fractions = {c for c in range(table.n_cols) if _fraction_column(table.column(c))}
+    linking = link(request, table, percent_columns=fractions)
+    values = {}
+    for c, kind in enumerate(linking.kinds):
+        if kind == "text":
+            held: dict[str, str] = {}
+            for v in table.column(c):
+                if isinstance(v, str) and v.strip():
+                    held.setdefault(fold(v), v.strip())
+            values[c] = held
+    return Context(request, linking, quantities(request), table.n_cols, fractions, values)
+
+
+def _fraction_column(values) -> bool:
+    """A numeric column whose numbers all lie within [-1, 1] and are not all 0/1: percents typed as
+    "42%" arrive as 0.42, and a request's "above 60%" compares 0.6 there."""
+    numbers = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return bool(numbers) and all(-1 <= n <= 1 for n in numbers) and any(n not in (0.0, 1.0) for n in numbers)
+
+
+def table_candidates(task, codes, scores, drawn, request: str, table: Table, masked, k) -> list[Candidate]:
+    from . import adapter, reader, wording
+
+    context = table_context(request, table)
+    drawn = [True] * len(codes) if drawn is None else drawn
+    readings: list[adapter.Reading] = []
+    restored: dict[str, str | None] = {}
+    grounded: dict[str, str | None] = {}
+    for code, score, was_drawn in zip(codes, scores, drawn):
+        if code not in restored:
+            restored[code] = task.restore_valid(code, masked)
+        text = restored[code]
+        if text is None:
+            continue
+        if text not in grounded:
+            grounded[text] = _grounded(text, context)
+        if grounded[text] is not None:
+            readings.append(adapter.Reading(grounded[text], float(score), was_drawn))
+    best = max((r.score for r in readings), default=(min(scores) if scores else 0.0))
+    for i, text in enumerate(reader.reader_rules(request, table, context)):
+        fixed = _grounded(text, context)
+        if fixed is not None:
+            readings.append(adapter.Reading(fixed, best - READER_SCORE_GAP - 0.01 * i, True, votes=1))
+    reader_codes = {r.code for r in readings[len(readings) - 0:]}
+    adapter._add_rewrites(readings, adapter.flip_connective,
+                          lambda r, code: adapter.Reading(code, r.score - adapter.FLIP_PENALTY, r.drawn, votes=0))
+    keys: dict = {}
+    ranked = task.rank(readings, table, frozenset(), False, keys)
+    missing = len(ranked) * 5 if k is None else k - len(ranked)
+    if missing > 0:
+        offered, fillers = {r.code for r in readings}, []
+        for candidate in ranked:
+            for i, sibling in enumerate(adapter.siblings(candidate.code)):
+                if sibling not in offered and len(fillers) < 2 * missing:
+                    offered.add(sibling)
+                    fillers.append(adapter.Reading(sibling, candidate.score - adapter.SIBLING_PENALTY - 0.01 * i,
+                                                   drawn=False, votes=0, filler=True))
+        if fillers:
+            ranked = task.rank(readings + fillers, table, frozenset(), False, keys)
+    del reader_codes
+    return [_painted(candidate, request, context, table) for candidate in ranked]
+
+
+def _grounded(text: str, context: Context) -> str | None:
+    from .adapter import parse_canonical
+    try:
+        rule = ground(parse_canonical(text), context)
+        return None if rule is None else to_canonical(rule)
+    except (RuleError, ValueError, TypeError):
+        return None
+
+
+def _painted(candidate: Candidate, request: str, context: Context, table: Table) -> Candidate:
+    from .adapter import parse_canonical
+    from .wording import paint_for
+    paint, alternative = paint_for(parse_canonical(candidate.code), request, context.linking, table)
+    return Candidate(candidate.code, candidate.score, candidate.sibling, paint, alternative)

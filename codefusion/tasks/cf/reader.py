@@ -1,0 +1,162 @@
+"""Readings of a request's own words on the user's table, beside the model's samples.
+
+    reader_rules(request, table, context) -> ["TextEquals(c[3], 'Closed Won')", ...]
+
+Each reading is a rule bound to the column the linker chose, with literals from the request or
+the table, for the words office requests use most: a value the table holds ("Marcus's deals in
+negotiation", "from Weiß AG or Schäfer & Söhne"), everyday words ("negative", "missing", "more than
+once", "only once", "errors", "above average", "run out"), ranks ("top 5", "three lowest"),
+comparisons ("under 100", "at least 90", "between 20 and 60", "outside 50-300") and visuals
+("colour scale", "bars", "traffic lights"), with "except" / "outside" / "not" as NOT. The model
+wrote rules of these kinds from its training data; reading them here as well keeps a request whose
+words are unambiguous from depending on how a small model spells them. Grounding and ranking
+treat them like the model's: they vote where they agree with a sample.
+"""
+from __future__ import annotations
+
+import re
+
+from cf_rules.printer import quote
+from cf_rules.table import Table
+
+from .grounding import Context
+from .quantities import Quantity
+
+_NEGATION = re.compile(r"\b(?:except|other than|everything but|anything but|apart from|outside|not|isn't|aren't|"
+                       r"wasn't|weren't|don't|doesn't|didn't|never|non-?|without)\b|n't\b", re.I)
+_CONTAINS = re.compile(r"\b(?:contain\w*|mention\w*|includ\w*|with \S+ in (?:the|their|its) name|in the name)\b", re.I)
+_STARTS = re.compile(r"\b(?:start\w*|begin\w*|prefix\w*)\b", re.I)
+_ENDS = re.compile(r"\b(?:end(?:s|ing)?|suffix\w*)\s+(?:in|with)\b", re.I)
+
+_COMPARATORS = (  # (pattern before or around the number, rule), most specific first
+    (re.compile(r"(?:at least|or more|or above|and above|and up|or better|or higher|minimum|no less than|≥|>=|\+)", re.I),
+     "GreaterThanEqual"),
+    (re.compile(r"(?:at most|or less|or below|or lower|or fewer|no more than|maximum|up to|≤|<=)", re.I), "LessThanEqual"),
+    (re.compile(r"(?:more than|greater than|greater then|higher than|larger than|bigger than|over|above|exceed\w*|"
+                r"tops|after|later than|older than|beyond|mehr als|über|plus de|supérieur\w*|más de|superior\w*|"
+                r"大于|高于|超过|>)", re.I), "GreaterThan"),
+    (re.compile(r"(?:less than|less then|fewer than|lower than|smaller than|under|below|before|earlier than|"
+                r"younger than|shorter than|weniger als|unter|moins de|inférieur\w*|menos de|inferior\w*|"
+                r"小于|低于|不到|<)", re.I), "LessThan"),
+    (re.compile(r"(?:equal to|equals?|exactly|is|are|of|=)", re.I), "Equals"),
+)
+_BETWEEN = re.compile(r"\b(?:between|betwen|from)\b", re.I)
+_OUTSIDE = re.compile(r"\boutside\b", re.I)
+_TOP = re.compile(r"\b(?:top|highest|best|biggest|largest|busiest|most|greatest|max\w*)\b", re.I)
+_BOTTOM = re.compile(r"\b(?:bottom|lowest|worst|smallest|least|fewest|min\w*|weakest)\b", re.I)
+_VOCABULARY = (  # (pattern, rule template on column {c}, the kind of column it needs)
+    (re.compile(r"\b(?:negative|below zero|in the red|refunds?)\b", re.I), "LessThan(c[{c}], 0)", "number"),
+    (re.compile(r"\b(?:positive|above zero)\b", re.I), "GreaterThan(c[{c}], 0)", "number"),
+    (re.compile(r"\b(?:run out|out of stock|none left|zero stock|no stock|sold out)\b", re.I), "Equals(c[{c}], 0)", "number"),
+    (re.compile(r"\b(?:more than once|duplicates?|duplicated|dupes?|repeated|repeats|appear twice|double entr\w*|"
+                r"show up on more than one|listed twice|same \w+ more than once)\b", re.I), "Duplicate(c[{c}])", None),
+    (re.compile(r"\b(?:only once|unique|only one|just once|distinct|one-off)\b", re.I), "Unique(c[{c}])", None),
+    (re.compile(r"\b(?:errors?|#n/a|#div/0!?|divide-by-zero|div/0|broken formulas?)\b", re.I), "Errors(c[{c}])", None),
+    (re.compile(r"\b(?:above(?:[- ]the)?[- ](?:class |company |team )?average|above-average|better than average|"
+                r"higher than (?:the )?average)\b", re.I), "aboveAverage(c[{c}])", "number"),
+    (re.compile(r"\b(?:below(?:[- ]the)?[- ](?:class |company |team )?average|below-average|under the (?:\w+ )?average|"
+                r"worse than average|lower than (?:the )?average)\b", re.I), "belowAverage(c[{c}])", "number"),
+    (re.compile(r"\b(?:blanks?|empty|missing|no \w+ (?:listed|given|entered)|(?:has|have)n't|skip\w*|left out|"
+                r"not filled|unfilled|doesn't have|don't have|without an?)\b", re.I), "Blanks(c[{c}])", None),
+    (re.compile(r"\b(?:colou?r[- ]?scale|heat ?map|gradient|colou?r[- ]code)\b", re.I), "ColorScale(c[{c}])", "number"),
+    (re.compile(r"\b(?:data ?bars?|bars?)\b", re.I), "DataBar(c[{c}])", "number"),
+    (re.compile(r"\btraffic[- ]lights?\b", re.I), "IconSet(c[{c}], 3TrafficLights1)", "number"),
+    (re.compile(r"\b(?:four|4)[- ]arrows?\b", re.I), "IconSet(c[{c}], 4Arrows)", "number"),
+    (re.compile(r"\b(?:three|3)?[- ]?arrows?\b", re.I), "IconSet(c[{c}], 3Arrows)", "number"),
+    (re.compile(r"\b(?:stars?|5 rating|five rating|ratings? icons?)\b", re.I), "IconSet(c[{c}], 5Rating)", "number"),
+)
+_FILLED = re.compile(r"\b(?:already has|has an?|have an?|filled in|wrote something|written|not blank|non-?blank|"
+                     r"not empty|populated|with an? \w+ date)\b", re.I)
+
+
+def reader_rules(request: str, table: Table, context: Context) -> list[str]:
+    out: list[str] = []
+    linking = context.linking
+    negated = bool(_NEGATION.search(request))
+    out += _value_rules(request, context, negated)
+    for pattern, template, need in _VOCABULARY:
+        if pattern.search(request):
+            column = linking.best_column("strict-number" if need == "number" else need)
+            if column is not None:
+                rule = template.format(c=column)
+                if rule.startswith("Blanks") and _FILLED.search(request):
+                    rule = f"NOT({rule})"
+                out.append(rule)
+    out += _number_rules(request, context)
+    return list(dict.fromkeys(out))
+
+
+def _value_rules(request: str, context: Context, negated: bool) -> list[str]:
+    mentions = context.linking.values
+    if not mentions:
+        return []
+    by_column: dict[int, list[str]] = {}
+    for m in mentions:
+        by_column.setdefault(m.column, [])
+        if m.value not in by_column[m.column]:
+            by_column[m.column].append(m.value)
+    test = "TextContains" if _CONTAINS.search(request) else "TextStartsWith" if _STARTS.search(request) else \
+        "TextEndsWith" if _ENDS.search(request) else "TextEquals"
+    parts = []
+    for column, values in by_column.items():
+        leaves = [f"{test}(c[{column}], {quote(v)})" for v in values]
+        parts.append(leaves[0] if len(leaves) == 1 else f"OR({', '.join(leaves)})")
+    rules = []
+    if len(parts) == 1:
+        rules.append(parts[0])
+    else:
+        rules.append(f"AND({', '.join(parts)})")
+        rules.extend(parts)
+    if negated:
+        rules.insert(0, f"NOT({rules[0]})")
+    return rules
+
+
+def _number_rules(request: str, context: Context) -> list[str]:
+    numbers = [q for q in context.quantities if q.kind in ("number", "percent", "date", "year", "month")]
+    if not numbers:
+        return []
+    linking = context.linking
+    dated = numbers[0].kind in ("date", "year", "month")
+    column = None
+    if dated:
+        dates = [c for c, k in enumerate(linking.kinds) if k == "date"]
+        named = [c for c in dates if linking.score(c) > 0]
+        column = max(named, key=linking.score) if named else (dates[0] if len(dates) == 1 else None)
+    if column is None:
+        column = linking.best_column("strict-number")
+    if column is None:
+        return []
+    first = numbers[0]
+    value = _literal(first, column, context)
+    out = []
+    text = request[:]
+    if len(numbers) >= 2 and (_BETWEEN.search(text) or _OUTSIDE.search(text) or re.search(r"\d\s*[–-]\s*\d", text)):
+        low, high = sorted([numbers[0], numbers[1]], key=lambda q: q.value)
+        rule = "NotBetween" if _OUTSIDE.search(text) else "Between"
+        out.append(f"{rule}(c[{column}], {_literal(low, column, context)}, {_literal(high, column, context)})")
+    if first.kind in ("year", "month") and not any(p.search(text) for p, _ in _COMPARATORS[:4]):
+        out.append(f"Between(c[{column}], {int(first.low)}, {int(first.high)})")
+    if _TOP.search(text) and first.kind in ("number", "percent") and first.value >= 1:
+        out.append(f"top(c[{column}], {_rank_count(first)})")
+    if _BOTTOM.search(text) and first.kind in ("number", "percent") and first.value >= 1:
+        out.append(f"bottom(c[{column}], {_rank_count(first)})")
+    for pattern, name in _COMPARATORS:
+        if pattern.search(text):
+            out.append(f"{name}(c[{column}], {value})")
+            break
+    return out
+
+
+def _rank_count(q: Quantity) -> str:
+    count = str(int(q.value)) if float(q.value).is_integer() else str(q.value)
+    return count + "%" if q.kind == "percent" else count
+
+
+def _literal(q: Quantity, column: int, context: Context) -> str:
+    value = q.value
+    if q.kind == "percent" and column in context.fractions:
+        value = q.value / 100
+    if q.kind in ("year", "month"):
+        value = q.low
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
