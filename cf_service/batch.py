@@ -7,7 +7,9 @@ sheet, range, request (header row first). Each range includes its header row (A1
 row 1, data in rows 2-20); the table for the request is read from it with `table_from_sheet`,
 the rule is written to its data cells. The report lists, per request, the rule chosen and the
 alternatives with their explanations, scores and how many cells each formats on that range.
-The input workbook is never written to; OUT must be another file.
+The input workbook is never written to; OUT must be another file. Exit status: 0 when every
+request was applied, 3 when OUT was written but some requests failed (a summary line says how many),
+1 when the workbook is unusable, 2 for a bad command line.
 """
 from __future__ import annotations
 
@@ -193,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{where}: not applied: {result['error']['message']}", file=sys.stderr)
     print(f"wrote {target} ({report['applied']}/{report['requests']} requests applied)")
+    failed = report["requests"] - report["applied"]
+    if failed:   # a script running the batch must see that the workbook lacks some rules
+        print(f"{failed} of {report['requests']} requests failed; see the lines above"
+              + (f" and {args.report}" if args.report else ""), file=sys.stderr)
+        return 3
     return 0
 
 
