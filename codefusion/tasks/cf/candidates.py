@@ -22,7 +22,7 @@ from .grounding import Context, ground
 from .linker import fold, link
 from .quantities import quantities
 
-READER_SCORE_GAP = 0.25     # a reading of the request's words scores this far below the model's best
+READER_LEAD = 1.0   # a reading of the request's own words scores this far above the model's best sample
 
 
 def table_context(request: str, table: Table) -> Context:
@@ -68,8 +68,7 @@ def table_candidates(task, codes, scores, drawn, request: str, table: Table, mas
     for i, text in enumerate(reader.reader_rules(request, table, context)):
         fixed = _grounded(text, context)
         if fixed is not None:
-            readings.append(adapter.Reading(fixed, best - READER_SCORE_GAP - 0.01 * i, True, votes=1))
-    reader_codes = {r.code for r in readings[len(readings) - 0:]}
+            readings.append(adapter.Reading(fixed, best + READER_LEAD - 0.05 * i, True, votes=1))
     adapter._add_rewrites(readings, adapter.flip_connective,
                           lambda r, code: adapter.Reading(code, r.score - adapter.FLIP_PENALTY, r.drawn, votes=0))
     keys: dict = {}
@@ -85,7 +84,6 @@ def table_candidates(task, codes, scores, drawn, request: str, table: Table, mas
                                                    drawn=False, votes=0, filler=True))
         if fillers:
             ranked = task.rank(readings + fillers, table, frozenset(), False, keys)
-    del reader_codes
     return [_painted(candidate, request, context, table) for candidate in ranked]
 
 

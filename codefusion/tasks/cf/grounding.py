@@ -173,6 +173,10 @@ def _repaired_number(arg, context: Context, percent: bool = False, fraction_colu
         spelled = _spell(q.value)
         if len(text) > len(spelled) and text.startswith(spelled) and len(text) - len(spelled) <= 1:
             return _as_number(q, fraction_column)
+    for q in plain:       # "45 grand", "$10k": the model copied the digits without the multiplier
+        spelled = _spell(q.value)
+        if len(spelled) > len(text) and spelled.startswith(text) and set(spelled[len(text):]) == {"0"}:
+            return _as_number(q, fraction_column)
     return None
 
 

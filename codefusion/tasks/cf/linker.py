@@ -33,6 +33,9 @@ VALUE_WORD = 2.5        # a distinctive word of a value
 VALUE_CODED = 3.5       # "women" for F
 IDENTIFIER_ENTITY = 1.0  # "orders" against `Order ID`: the rows' entity more than the column
 UNIT = 1.5              # "$1,000" against `Amt ($)`, "60%" against a percent column
+SEMANTIC = 4.0          # per unit of sentence-encoder similarity above SEMANTIC_FLOOR ("earning" ~ `Salary`)
+SEMANTIC_FLOOR = 0.40
+SEMANTIC_CAP = 1.8      # a synonym never outweighs a header the request spells
 
 _IDENTIFIER = re.compile(r"(?:\bid\b|#|\bno\.?$|\bnr\b|\bcode\b|\bnumber\b)", re.IGNORECASE)
 _IDENTIFIER_WORDS = re.compile(r"\b(?:ids?|numbers?|codes?|#)(?![^\W_])|#", re.IGNORECASE)
@@ -127,6 +130,8 @@ class ValueMention:
     value: str          # the cell value as the table holds it
     span: tuple[int, int]
     score: float
+    word: str = ""      # for a word of a value: the word, as the request spells it
+    shared: bool = False    # other values of the column hold the word too ("cable" in two items)
 
 
 @dataclass
@@ -156,6 +161,11 @@ class Linking:
             return kind == "number"
         return kind == need
 
+    def fitting(self, need: str | None = None) -> list[int]:
+        """Columns of the needed kind, the ones the request is most about first."""
+        columns = [c for c in range(len(self.kinds)) if self.fits(c, need) and self.kinds[c] != "empty"]
+        return sorted(columns, key=lambda c: -self.score(c))
+
     def best_column(self, need: str | None = None, exclude: frozenset[int] = frozenset()) -> int | None:
         """The column the request is most about among those of the needed kind; when the request
         links none of them, the only column of that kind; else None."""
@@ -167,7 +177,8 @@ class Linking:
         return fitting[0] if len(fitting) == 1 else None
 
 
-def link(request: str, table: Table | None, percent_columns: set[int] | None = None) -> Linking:
+def link(request: str, table: Table | None, percent_columns: set[int] | None = None,
+         semantic: bool = True) -> Linking:
     linking = Linking()
     if table is None or not table.header:
         return linking
@@ -182,9 +193,34 @@ def link(request: str, table: Table | None, percent_columns: set[int] | None = N
             linking.header_scores[c] = score
             linking.header_spans[c] = span
     _drop_nested_headers(linking)
+    if semantic:
+        _add_synonyms(folded, request_words, table, linking)
     _add_units(request, table, linking)
     linking.values = _value_mentions(folded, request_words, table, linking.kinds, request)
     return linking
+
+
+def _add_synonyms(folded: str, request_words: list[str], table: Table, linking: Linking) -> None:
+    """Columns the request names by another word: the sentence encoder's similarity between the
+    request's words (and word pairs) and each header, for headers the request does not spell. Only
+    a header that is the closest one to some word of the request gets a score."""
+    content = [w for w in request_words if w not in _STOPWORDS and len(w) >= 3 and not w.isdigit()]
+    phrases = list(dict.fromkeys(content + [f"{a} {b}" for a, b in zip(content, content[1:])]))
+    unnamed = [c for c in range(table.n_cols) if c not in linking.header_scores and str(table.header[c]).strip()]
+    if not phrases or not unnamed:
+        return
+    from ...encoders import phrase_vectors
+    headers = [" ".join(header_words(str(table.header[c]))) or str(table.header[c]) for c in range(table.n_cols)]
+    vectors = phrase_vectors(phrases + headers)
+    similarity = vectors[:len(phrases)] @ vectors[len(phrases):].T
+    for p in range(len(phrases)):
+        c = int(similarity[p].argmax())
+        value = float(similarity[p, c])
+        if c in unnamed and value > SEMANTIC_FLOOR:
+            score = min(SEMANTIC_CAP, SEMANTIC * (value - SEMANTIC_FLOOR))
+            if score > linking.header_scores.get(c, 0.0):
+                linking.header_scores[c] = score
+                linking.header_spans[c] = _word_span(folded, phrases[p].split()[0])
 
 
 def _add_units(request: str, table: Table, linking: Linking) -> None:
@@ -276,7 +312,9 @@ def _value_mentions(folded: str, request_words: list[str], table: Table, kinds: 
             for w in value_words if len(value_words) > 1 else ():
                 if (len(w) >= 3 and w not in _STOPWORDS and (w in request_set or singular(w) in request_set)
                         and len(word_columns.get(w, ())) == 1):
-                    mentions.append(ValueMention(c, value, _word_span(folded, w), VALUE_WORD))
+                    holders = sum(1 for other in seen if w in words(other))
+                    span = _word_span(folded, w if w in request_set else singular(w))
+                    mentions.append(ValueMention(c, value, span, VALUE_WORD, folded[span[0]:span[1]], holders > 1))
                     break
         for f, value in seen.items():       # a one-letter code ("an F", "D and F students") written as a capital
             if len(f) == 1 and f.isalpha() and len(seen) <= 12:

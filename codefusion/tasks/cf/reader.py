@@ -76,14 +76,71 @@ def reader_rules(request: str, table: Table, context: Context) -> list[str]:
     out += _value_rules(request, context, negated)
     for pattern, template, need in _VOCABULARY:
         if pattern.search(request):
-            column = linking.best_column("strict-number" if need == "number" else need)
-            if column is not None:
+            for column in _columns(linking, "strict-number" if need == "number" else need):
                 rule = template.format(c=column)
                 if rule.startswith("Blanks") and _FILLED.search(request):
                     rule = f"NOT({rule})"
                 out.append(rule)
+    out += _cue_text_rules(request, context)
+    out += _formula_rules(request, table, context)
     out += _number_rules(request, context)
     return list(dict.fromkeys(out))
+
+
+def _columns(linking, need, most: int = 3) -> list[int]:
+    """The linked column; with none linked, the columns that fit, so that each gets its reading."""
+    best = linking.best_column(need)
+    return [best] if best is not None else linking.fitting(need)[:most]
+
+
+_CUE_TEXT = re.compile(r"\b(?:start\w*|begin\w*|end(?:s|ing)?(?:\s+(?:in|with))?|contain\w*|mention\w*|includ\w*)"
+                       r"(?:\s+(?:with|in))?\s+[\"'“]?([^\s\"'”?,.!]+)", re.I)
+
+
+def _cue_text_rules(request: str, context: Context) -> list[str]:
+    """"SKUs starting EL", "order IDs ending in 7", "comments that mention price": the word after the cue."""
+    out = []
+    for match in _CUE_TEXT.finditer(request):
+        word, cue = match.group(1), match.group(0).lower()
+        if word.lower() in ("with", "in", "the", "a", "an"):
+            continue
+        name = "TextStartsWith" if cue.startswith(("start", "begin")) else \
+            "TextEndsWith" if cue.startswith("end") else "TextContains"
+        for column in _columns(context.linking, "text"):
+            out.append(f"{name}(c[{column}], {quote(word)})")
+    return out
+
+
+_LENGTH = re.compile(r"\b(?:longer|more|over|above|greater|shorter|less|fewer|under|below)\b[^.]*?(\d+)\s*(?:characters|chars|letters)", re.I)
+_HALF = re.compile(r"\bhalf (?:of )?(?:the |their |its )?", re.I)
+
+
+def _formula_rules(request: str, table: Table, context: Context) -> list[str]:
+    """Column against column ("final lower than their midterm", "Qty. at or below the reorder level")
+    and text length ("comments over 40 characters") as formula rules on the first data row."""
+    from cf_rules.paint import column_letter
+    linking = context.linking
+    out = []
+    length = _LENGTH.search(request)
+    if length:
+        column = linking.best_column("text")
+        if column is not None:
+            op = ">" if re.match(r"(?i)longer|more|over|above|greater", length.group(0)) else "<"
+            out.append(f"=LEN(${column_letter(table, column)}{table.origin[0] + 1}){op}{length.group(1)}")
+        return out
+    numeric = [c for c in linking.named() if linking.kinds[c] in ("number", "date") and linking.header_scores[c] >= 2]
+    if len(numeric) < 2 or any(q.kind in ("number", "percent") for q in context.quantities):
+        return out
+    a, b = numeric[:2]
+    op = next((op for pattern, name in _COMPARATORS[:4] if pattern.search(request)
+               for op in [{"GreaterThanEqual": ">=", "LessThanEqual": "<=", "GreaterThan": ">", "LessThan": "<"}[name]]),
+              None)
+    if op is None:
+        return out
+    row = table.origin[0] + 1
+    right = f"${column_letter(table, b)}{row}" + ("/2" if _HALF.search(request) else "")
+    out.append(f"=${column_letter(table, a)}{row}{op}{right}")
+    return out
 
 
 def _value_rules(request: str, context: Context, negated: bool) -> list[str]:
@@ -99,7 +156,10 @@ def _value_rules(request: str, context: Context, negated: bool) -> list[str]:
         "TextEndsWith" if _ENDS.search(request) else "TextEquals"
     parts = []
     for column, values in by_column.items():
-        leaves = [f"{test}(c[{column}], {quote(v)})" for v in values]
+        shared = {m.value: m.word for m in mentions if m.column == column and m.shared}
+        leaves = [f"TextContains(c[{column}], {quote(shared[v])})" if v in shared and test == "TextEquals"
+                  else f"{test}(c[{column}], {quote(shared.get(v, v))})" for v in values]
+        leaves = list(dict.fromkeys(leaves))
         parts.append(leaves[0] if len(leaves) == 1 else f"OR({', '.join(leaves)})")
     rules = []
     if len(parts) == 1:
@@ -126,7 +186,11 @@ def _number_rules(request: str, context: Context) -> list[str]:
     if column is None:
         column = linking.best_column("strict-number")
     if column is None:
-        return []
+        return [rule for c in linking.fitting("strict-number")[:3] for rule in _number_rules_on(request, context, numbers, c)]
+    return _number_rules_on(request, context, numbers, column)
+
+
+def _number_rules_on(request: str, context: Context, numbers: list[Quantity], column: int) -> list[str]:
     first = numbers[0]
     value = _literal(first, column, context)
     out = []

@@ -26,6 +26,11 @@ _RECORD_NOUNS = re.compile(
     r"orders?|deals?|opportunit(?:y|ies)|invoices?|transactions?|purchases?|sales?|bookings?|tickets?|tasks?|"
     r"projects?|products?|stores?|shops?|branches?|pages?|sites?|expenses?|claims?|meals|trips?|"
     r"shipments?|lines?|rows?|records?|entries|listings?|properties|vehicles?|cars?|books?)\b", re.I)
+_VERB = re.compile(r"\b(?:highlight|hilight|highlihgt|mark|colou?r|shade|flag|show|find|pick out|spot|fill|format|"
+                   r"light up|see|like|want|need|put|give|add|apply|identify|make|markiere|marca|resalta|surligner)\w*",
+                   re.I)
+_MEASURES = frozenset("""amount amounts size sizes value values total totals price prices cost costs score scores count
+counts number numbers date dates name names id ids rate rates level levels quantity quantities""".split())
 _OF_THE = re.compile(r"\b(?:the\s+)?([^\W\d_]+(?:\s[^\W\d_]+)?)\s+of\s+(?:the\s+|all\s+|any\s+)?[^\W\d_]+\s+(?:who|that|whose|with|where)\b", re.I)
 
 
@@ -42,11 +47,21 @@ def paint_for(rule, request: str, linking: Linking, table) -> tuple[Paint, Paint
         return rows, cells
     if _CELLS.search(request):
         return cells, rows
-    header_at = linking.header_spans.get(column, (None,))[0] if linking.header_scores.get(column, 0) >= 2 else None
-    record = _RECORD_NOUNS.search(request)
+    verb = _VERB.search(request)
+    start = verb.end() if verb else 0
+    header_at = linking.header_spans.get(column, (None,))[0] if linking.header_scores.get(column, 0) >= 1.5 else None
+    if header_at is not None and header_at < start:
+        header_at = None if _RECORD_NOUNS.search(request, start) else header_at
+    record = next((m for m in _RECORD_NOUNS.finditer(request, start) if not _compound(request, m)), None)
     if record and (header_at is None or record.start() < header_at):
         return rows, cells
     return cells, rows
+
+
+def _compound(request: str, match) -> bool:
+    """'deal amounts', 'order sizes': the record noun modifies a measure noun, which is the head."""
+    following = re.match(r"\s+([^\W\d_]+)", request[match.end():])
+    return bool(following) and following.group(1).lower() in _MEASURES
 
 
 def _other_column(request: str, linking: Linking, tested: int) -> int | None:
