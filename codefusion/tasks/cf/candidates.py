@@ -22,7 +22,7 @@ from .grounding import Context, ground
 from .linker import fold, link
 from .quantities import quantities
 
-READER_LEAD = 1.0   # a reading of the request's own words scores this far above the model's best sample
+READER_LEAD = 3.0   # a reading of the request's own words scores this far above the model's best sample
 
 
 def table_context(request: str, table: Table) -> Context:

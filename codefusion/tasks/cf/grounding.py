@@ -18,6 +18,7 @@ Anything else is dropped (None): `TextEquals(lunch)` on a table that never says 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from cf_rules.syntax import CATALOGUE, Condition, Formula, Number, Percent, Text
@@ -99,7 +100,7 @@ def _bind(cond: Condition, context: Context, taken: set[int]) -> int | None:
     for arg in cond.args:                       # a text value the table holds decides its column
         if isinstance(arg, Text):
             holders = [c for c, values in context.column_values.items() if fold(arg.value) in values]
-            mentioned = [m.column for m in linking.values if fold(m.value) == fold(arg.value)]
+            mentioned = [m.column for m in linking.values if fold(arg.value) in fold(m.value)]
             for choice in (mentioned, holders):
                 free = [c for c in choice if c not in taken] or choice
                 if free:
@@ -192,17 +193,21 @@ def _spell(value: float) -> str:
 def _text_literal(arg: Text, column: int | None, context: Context):
     value = arg.value
     folded = fold(value)
-    values = context.column_values.get(column, {}) if column is not None else {}
-    if folded in values:
-        return Text(values[folded])
     mentioned = [m for m in context.linking.values if m.column == column]
     for m in mentioned:                       # "women" -> F, "Müller" -> Müller GmbH
-        spoken = context.folded[m.span[0]:m.span[1]]
-        if spoken and (spoken == folded or folded in fold(m.value)):
+        if folded == fold(m.value) or (len(folded) >= 3 and folded in fold(m.value)):
             return Text(m.value)
-    if folded and folded in context.folded:
+    if folded and _said(folded, context.folded):
         return arg
     return None
+
+
+def _said(folded: str, request: str) -> bool:
+    """The request has this text as words of its own (not the 'c' inside "cable"); text without word
+    characters at its edges (CJK, "/blog") only needs to occur."""
+    if folded[:1].isascii() and folded[:1].isalnum() and folded[-1:].isascii() and folded[-1:].isalnum():
+        return re.search(r"(?<![^\W_])" + re.escape(folded) + r"(?![^\W_])", request) is not None
+    return folded in request
 
 
 def _date_reading(cond: Condition, column: int | None, context: Context) -> Condition:

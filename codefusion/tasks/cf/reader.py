@@ -157,8 +157,10 @@ def _value_rules(request: str, context: Context, negated: bool) -> list[str]:
     parts = []
     for column, values in by_column.items():
         shared = {m.value: m.word for m in mentions if m.column == column and m.shared}
+        partial = {m.value: m.word for m in mentions if m.column == column and m.word}
         leaves = [f"TextContains(c[{column}], {quote(shared[v])})" if v in shared and test == "TextEquals"
-                  else f"{test}(c[{column}], {quote(shared.get(v, v))})" for v in values]
+                  else f"{test}(c[{column}], {quote(partial.get(v, v) if test != 'TextEquals' else v)})"
+                  for v in values]
         leaves = list(dict.fromkeys(leaves))
         parts.append(leaves[0] if len(leaves) == 1 else f"OR({', '.join(leaves)})")
     rules = []
