@@ -11,8 +11,16 @@ from pathlib import Path
 from codefusion.data import TASKS
 from codefusion.limits import MAX_K
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def default_taskpane_dir() -> Path:
+    """The task pane: cf_service/addin/taskpane/ in an installed wheel (setup.py puts the add-in there),
+    <repo>/addin_manifest/taskpane/ in a checkout. The manifest is the folder's sibling manifest.xml."""
+    installed = PACKAGE_DIR / "addin" / "taskpane"
+    return installed if installed.is_dir() else REPO_ROOT / "addin_manifest" / "taskpane"
 
 
 def _env_int(env, name: str, default: int | None, low: int, high: int) -> int | None:
@@ -66,7 +74,7 @@ class Settings:
     max_batch_requests: int = 200        # CF_MAX_BATCH_REQUESTS: requests in one /v1/cf/batch upload
     log_level: str = "INFO"              # CF_LOG_LEVEL
     restarts: int | None = None          # CF_RESTARTS: restarts per draw, 0 = off (unset: the checkpoint's; cf: 1)
-    taskpane_dir: Path = field(default_factory=lambda: REPO_ROOT / "addin_manifest" / "taskpane")
+    taskpane_dir: Path = field(default_factory=default_taskpane_dir)   # CF_TASKPANE_DIR
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -90,7 +98,7 @@ class Settings:
             max_batch_requests=_env_int(env, "CF_MAX_BATCH_REQUESTS", cls.max_batch_requests, 1, 100_000),
             log_level=level,
             restarts=_env_int(env, "CF_RESTARTS", cls.restarts, 0, 4),
-            taskpane_dir=Path(env.get("CF_TASKPANE_DIR") or REPO_ROOT / "addin_manifest" / "taskpane"),
+            taskpane_dir=Path(env.get("CF_TASKPANE_DIR") or default_taskpane_dir()),
         )
 
     def sampling_overrides(self) -> dict:

@@ -23,6 +23,14 @@ from .model import CodeFusion
 from .tokenizer import CodeTokenizer
 
 ENCODER_PREFIX = "encoder."
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_checkpoints() -> Path:
+    """The folder of the shipped models: codefusion/checkpoints/ in an installed wheel (setup.py puts
+    them there), <repo>/checkpoints/ in a checkout."""
+    installed = PACKAGE_DIR / "checkpoints"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "checkpoints"
 
 
 @dataclass

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_checkpoint
-from .data import REPO_ROOT, TASKS
+from .checkpoint import load_checkpoint, shipped_checkpoints
+from .data import TASKS
 from .limits import MAX_K, MAX_STEPS
 from .tasks import Candidate, get_task
 
@@ -33,7 +33,7 @@ __all__ = ["Candidate", "Generator", "load_generator", "default_checkpoint_dir"]
 
 def default_checkpoint_dir(task: str) -> Path:
     root = os.environ.get("CODEFUSION_CHECKPOINTS")
-    return (Path(root) if root else REPO_ROOT / "checkpoints") / task
+    return (Path(root) if root else shipped_checkpoints()) / task
 
 
 class Generator:
