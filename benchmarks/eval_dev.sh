@@ -41,10 +41,10 @@ cf_set cf_novel11 runs/eval/cf_novel11.json test
 # slice C: drawn after restart sampling was chosen on dev, A and B, to check that choice
 novel_slice cf_novel13 300 13
 cf_set cf_novel13 runs/eval/cf_novel13.json test
-# slice D: drawn before the session-5 retraining, used for no sampling choice
+# slice D: drawn before the shipped checkpoints were trained, used for no sampling choice
 novel_slice cf_novel17 300 17
 cf_set cf_novel17 runs/eval/cf_novel17.json test
-# slice E: drawn after the session-5 checkpoints were chosen (on dev, A, B and C), used for no choice
+# slice E: drawn after the shipped checkpoints were chosen (on dev, A, B and C), used for no choice
 novel_slice cf_novel19 300 19
 cf_set cf_novel19 runs/eval/cf_novel19.json test
 # slice F: drawn after the bracket-debris filter (tasks/cf.py `_nonsense_literal`) was found by reading the
