@@ -51,20 +51,22 @@ def main(argv=None) -> int:
                     help="train: never uses held-out phrasings; novel: every triple uses at least one")
     ap.add_argument("--out", help="output .jsonl (omit to only print --stats)")
     ap.add_argument("--stats", action="store_true", help="print counts per kind and literal recovery")
+    ap.add_argument("--wide-share", type=float, help="share of triples from the wide generator (default 0.6)")
     ap.add_argument("--format", choices=("jsonl", "benchmark"), default="jsonl",
                     help="jsonl: one triple per line; benchmark: a JSON list of benchmark-shaped records")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be at least 1")
     stats: Counter = Counter()
-    triples = generate(args.n, seed=args.seed, split=args.split, stats=stats)
+    triples = generate(args.n, seed=args.seed, split=args.split, stats=stats, wide_share=args.wide_share)
     if args.out:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             if args.format == "benchmark":
                 records = [{"ID": i + 1, "NL Utterance": t["request"], "Code": t["rule"], "Data": t["table"],
-                            "Kind": t["kind"]} for i, t in enumerate(triples)]
+                            "Kind": t["kind"], **({"Format": t["format"]} if t.get("format") else {})}
+                           for i, t in enumerate(triples)]
                 json.dump(records, f, ensure_ascii=False)
             else:
                 for t in triples:

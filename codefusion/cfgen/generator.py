@@ -29,9 +29,13 @@ from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
 from cf_rules.table import table_from_json
 
-from ..literals import number_spelling
 from . import phrasing as P
-from .vocab import DOMAINS, REFERENCE_TODAY, SHEET_NAMES, ColumnSpec
+from .draws import (Draw, _column_values, _is_percent_column, _number_surface, _numbers_of, _text_literal,
+                    _text_surface, _threshold)
+from .frames import (_Builder, _clauses, _fill, _finish, _frame_cond, _frame_noun, _frame_row, _frame_row_noun,
+                     _pick_column, _use_row_rule)
+from .vocab import DOMAINS, REFERENCE_TODAY, ColumnSpec
+from .wide_build import build_wide_triple
 
 KIND_WEIGHTS = {
     "GreaterThan": 9, "LessThan": 8, "GreaterThanEqual": 3, "LessThanEqual": 3, "Equals": 3, "NotEquals": 2,
@@ -53,10 +57,7 @@ NEEDS = {   # column type a kind needs
 }
 DATE_KINDS = tuple(P.DATES)
 MAX_ATTEMPTS = 40
-
-
-class Draw(Exception):
-    """This draw cannot make a good triple (e.g. no matching cell); try another."""
+WIDE_SHARE = 0.6     # share of triples from the wide generator; the classic ones keep the benchmark's shapes
 
 
 # ----------------------------------------------------------------------------------------------
@@ -110,223 +111,6 @@ def make_table(rng: random.Random, need: str | None, n_columns: int | None = Non
         rows.append(row)
     return [headers] + rows, specs, headers, domain
 
-
-def _column_values(rows, col):
-    return [r[col] for r in rows[1:]]
-
-
-def _numbers_of(rows, col) -> list[float]:
-    table = table_from_json(rows)
-    return [v for v in table.column(col) if isinstance(v, (int, float)) and not isinstance(v, bool)]
-
-
-# ----------------------------------------------------------------------------------------------
-# literals drawn from the table
-
-def _is_percent_column(rows, col) -> bool:
-    values = [v for v in _column_values(rows, col) if isinstance(v, str)]
-    return bool(values) and all(v.endswith("%") for v in values)
-
-
-def _nice(x: float, rng: random.Random) -> float:
-    """A round threshold near x, the way people write them (480 -> 500, 37 -> 40, 0.37 -> 0.4)."""
-    if rng.random() < 0.35:
-        return x
-    magnitude = 10 ** max(0, len(str(int(abs(x)))) - 2) if abs(x) >= 1 else 0.1
-    step = rng.choice([1, 5]) * magnitude
-    return round(round(x / step) * step, 6)
-
-
-def _number_surface(value: float, rng: random.Random, money: bool = False, percent: bool = False) -> tuple[str, str]:
-    """(how the request writes it, how the rule writes it): '1,500' -> '1500', '$800' -> '800', '40%'."""
-    if percent:
-        text = f"{int(round(value * 100))}%"
-        return text, text
-    if float(value).is_integer():
-        plain = str(int(value))
-    else:
-        plain = f"{value:.2f}".rstrip("0").rstrip(".")
-    surface = plain
-    r = rng.random()
-    if abs(value) >= 1000 and float(value).is_integer() and r < 0.3:
-        surface = f"{int(value):,}"
-    elif abs(value) >= 1000 and float(value).is_integer() and int(value) % 1000 == 0 and r < 0.4:
-        surface = f"{int(value) // 1000}k"
-    if money and value >= 0 and rng.random() < 0.3:
-        surface = "$" + surface
-    return surface, number_spelling(surface)
-
-
-def _threshold(rng, numbers, low_q=0.15, high_q=0.85) -> float:
-    ordered = sorted(numbers)
-    lo, hi = int(low_q * (len(ordered) - 1)), int(high_q * (len(ordered) - 1))
-    return _nice(ordered[rng.randint(lo, max(lo, hi))], rng)
-
-
-def _text_literal(rng, values: list[str], how: str) -> str:
-    """Text for a text rule, taken from real cells: whole value, a word of it, a prefix or a suffix."""
-    texts = [v for v in values if isinstance(v, str) and v.strip() and not v.startswith("#")]
-    if not texts:
-        raise Draw("no text cells")
-    value = rng.choice(texts)
-    if how == "equals":
-        return value
-    words = value.split()
-    if how == "contains":
-        if len(words) > 1 and rng.random() < 0.6:
-            return rng.choice(words)
-        if len(value) >= 4 and rng.random() < 0.5:
-            a = rng.randrange(0, len(value) - 2)
-            return value[a:a + rng.randint(2, min(5, len(value) - a))].strip() or value
-        return value
-    if how == "starts":
-        if len(words) > 1 and rng.random() < 0.5:
-            return words[0]
-        return value[:rng.randint(1, min(4, len(value)))].strip() or value
-    if how == "ends":
-        if len(words) > 1 and rng.random() < 0.5:
-            return words[-1]
-        return value[-rng.randint(1, min(4, len(value))):].strip() or value
-    raise ValueError(how)
-
-
-def _text_surface(text: str, rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.18:
-        return f'"{text}"'
-    if r < 0.26:
-        return f"'{text}'"
-    return text
-
-
-# ----------------------------------------------------------------------------------------------
-# one triple
-
-class _Builder:
-    def __init__(self, rng: random.Random, split: str, kind: str):
-        self.rng, self.kind, self.split = rng, kind, split
-        self.pieces = P.Pieces(rng, split)
-        self.want_held = split == "novel"
-        self.literals: dict[str, str] = {}      # slot -> request surface
-
-    def pick(self, items, holdable=True):
-        held = self.want_held and holdable and self.rng.random() < 0.6
-        choice = self.pieces.pick(items, holdable=holdable, want_held=held)
-        return choice
-
-    # -- literal slots: surfaces are protected from typos and lower-casing by «» markers
-    def slot(self, name: str, surface: str) -> str:
-        self.literals[name] = surface
-        return "«" + name + "»"
-
-    def column_words(self, spec: ColumnSpec, header: str) -> str:
-        r = self.rng.random()
-        if r < 0.65 or not spec.words:
-            return header
-        if r < 0.85:
-            return header.lower()
-        return self.rng.choice(spec.words)
-
-
-def _fill(template: str, **values) -> str:
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
-
-
-def _clauses(b: _Builder, rows, style_ok: bool = True) -> dict:
-    rng = b.rng
-    colour = rng.choice(P.COLOURS)
-    n = len(rows) - 1
-    letter = rng.choice("ABCDEFGH")
-    a1, a2 = f"{letter}{rng.randint(2, 5)}", f"{letter}{rng.randint(10, 200)}"
-    sheet = rng.choice(SHEET_NAMES)
-    loc_values = dict(letter=letter, range=f"{a1}:{a2}", sheet=sheet, a1=a1, a2=a2)
-    style = _fill(rng.choice(P.STYLE), colour=colour) if style_ok and rng.random() < 0.45 else ""
-    loc = _fill(rng.choice(P.LOC), **loc_values) if rng.random() < 0.3 else ""
-    loc_lead = _fill(rng.choice(P.LOC_LEAD), **loc_values) if rng.random() < 0.5 else ""
-    style_bare = _fill(rng.choice(P.STYLE_BARE), colour=colour)
-    return dict(style=style, loc=loc, loc_lead=loc_lead, style_bare=style_bare, colour=colour, n=str(n))
-
-
-def _finish(b: _Builder, text: str) -> str:
-    rng = b.rng
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([,.?])", r"\1", text)
-    if rng.random() < 0.12:
-        text = P.add_noise(text, rng, typo_rate=0.2)
-    r = rng.random()
-    if r < 0.5:
-        text = text[:1].upper() + text[1:]
-    elif r < 0.58:
-        text = re.sub(r"[.?!]$", "", text)
-    for name, surface in b.literals.items():
-        text = text.replace("«" + name + "»", surface)
-    return text
-
-
-def _frame_cond(b: _Builder, rows, cond_pred: str | None, cond_part: str | None, objects=P.CELL_OBJECTS) -> str:
-    """A cell-rule request: imperative/question/casual frame around a condition phrase."""
-    rng = b.rng
-    c = _clauses(b, rows)
-    frame = b.pick(P.IMPERATIVE)
-    if cond_part is not None and (cond_pred is None or rng.random() < 0.5):
-        cond = cond_part
-    else:
-        cond = f"{rng.choice(P.RELATIVE)} {cond_pred}"
-    verb = b.pick(P.VERBS)
-    ing, ed = P.verb_forms(verb)
-    obj = rng.choice(objects)
-    obj2 = rng.choice(("cells", "values", "entries", "numbers", "items", "fields"))
-    text = _fill(frame, verb=verb, verb_ing=ing, verb_ed=ed, obj=obj, obj2=obj2,
-                 cond=cond, **c)
-    return _finish(b, text)
-
-
-def _frame_noun(b: _Builder, rows, noun: str) -> str:
-    c = _clauses(b, rows)
-    frame = b.pick(P.NOUN_FRAMES)
-    verb = b.pick(P.VERBS)
-    ing, ed = P.verb_forms(verb)
-    return _finish(b, _fill(frame, verb=verb, verb_ing=ing, verb_ed=ed, noun=noun, **c))
-
-
-def _frame_row(b: _Builder, rows, col_words: str, pred: str, part: str) -> str:
-    c = _clauses(b, rows)
-    frame = b.pick(P.ROW_FRAMES)
-    verb = b.pick(P.VERBS)
-    ing, ed = P.verb_forms(verb)
-    return _finish(b, _fill(frame, verb=verb, verb_ing=ing, verb_ed=ed, rows=b.rng.choice(P.ROW_OBJECTS),
-                            col=col_words, pred=pred, part=part, **{"is": b.rng.choice(["is", "is", "'s"])}, **c))
-
-
-def _frame_row_noun(b: _Builder, rows, col_words: str, noun: str) -> str:
-    c = _clauses(b, rows)
-    frame = b.pick(P.ROW_NOUN_FRAMES)
-    verb = b.pick(P.VERBS)
-    ing, ed = P.verb_forms(verb)
-    noun2 = re.sub(r"^the ", "", noun)
-    return _finish(b, _fill(frame, verb=verb, verb_ing=ing, verb_ed=ed, noun=noun, noun2=noun2, col=col_words, **c))
-
-
-def _col(rule_col: int | None) -> str:
-    return "" if rule_col is None else f"c[{rule_col}], "
-
-
-def _pick_column(rng, specs, need):
-    options = [i for i, s in enumerate(specs) if s.kind == need and s.make is not None]
-    if need == "text" and rng.random() < 0.7:
-        options = [i for i in options if specs[i].categorical] or options
-    if not options:
-        raise Draw(f"no {need} column")
-    return rng.choice(options)
-
-
-def _use_row_rule(rng, specs, kind) -> bool:
-    """Row rules (c[i]) need a table with more than one real column; the request then names it."""
-    real = [s for s in specs if s.make is not None and s.headers[0] not in ("Value",)]
-    return len(real) >= 2 and rng.random() < 0.45
 
 
 def build_triple(rng: random.Random, kind: str, split: str) -> dict:
@@ -753,9 +537,14 @@ _KIND_BUILDERS = {
 # public API
 
 def generate(n: int, seed: int = 0, split: str = "train", kinds: dict[str, float] | None = None,
-             stats: Counter | None = None) -> list[dict]:
-    """`n` triples, deterministic for (n, seed, split). `stats` (a Counter) collects why draws
-    were rejected ("drop:<reason>") next to the kinds produced."""
+             stats: Counter | None = None, wide_share: float | None = None) -> list[dict]:
+    """`n` triples, deterministic for (n, seed, split, wide_share). `stats` (a Counter) collects why
+    draws were rejected ("drop:<reason>") next to the kinds produced. A `wide_share` of the triples
+    come from the wide generator (wide_build.py: realistic sheets, many styles and languages), the
+    rest from the classic one below; `kinds` weighs the classic kinds, and asking for kinds turns
+    the wide share off unless `wide_share` is given too (default WIDE_SHARE)."""
+    if wide_share is None:
+        wide_share = WIDE_SHARE if kinds is None else 0.0
     if split not in ("train", "novel"):
         raise ValueError(f"split must be 'train' or 'novel', got {split!r}")
     weights = kinds or KIND_WEIGHTS
@@ -763,10 +552,11 @@ def generate(n: int, seed: int = 0, split: str = "train", kinds: dict[str, float
     out = []
     for i in range(n):
         rng = random.Random(f"cfgen:{seed}:{split}:{i}")
+        wide = wide_share > 0 and random.Random(f"cfgen-wide:{seed}:{i}").random() < wide_share
         for _ in range(MAX_ATTEMPTS):
             kind = rng.choices(names, probs)[0]
             try:
-                triple = build_triple(rng, kind, split)
+                triple = build_wide_triple(rng, split) if wide else build_triple(rng, kind, split)
             except Draw as exc:
                 if stats is not None:
                     stats[f"drop:{exc}"] += 1
