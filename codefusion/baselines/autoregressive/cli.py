@@ -13,7 +13,7 @@ from ...data import TASKS
 from ...generate import default_checkpoint_dir
 from ...tokenizer import CodeTokenizer
 from ...training import apply_train_overrides, available_cores, plan_steps, resolve_device
-from .fit import _log, build_pairs, fit
+from .fit import build_pairs, fit, log_to_stderr
 from .model import ARConfig, Seq2SeqTransformer, count_parameters
 from .system import load_system
 
@@ -46,7 +46,7 @@ def _train_command(args) -> int:
     plan = plan_steps(tcfg, args.stage, args.max_steps)
     out = Path(args.out) if args.out else default_checkpoint_dir(f"ar-{args.task}")
     train_pairs, dev_pairs, snippets = build_pairs(args.task, args.data, tcfg, pretrain=plan["pretrain"] > 0)
-    _log(f"[{args.task}] train pairs {len(train_pairs)}, dev pairs {len(dev_pairs)}, "
+    log_to_stderr(f"[{args.task}] train pairs {len(train_pairs)}, dev pairs {len(dev_pairs)}, "
          f"pretraining snippets {len(snippets)}, plan {plan}")
     tokenizer = CodeTokenizer.load(args.tokenizer) if args.tokenizer else None
     initial_weights = None

@@ -95,13 +95,13 @@ class ARTrainee:
         return decoded
 
 
-def _log(*msg):
+def log_to_stderr(*msg):
     print(*msg, file=sys.stderr, flush=True)
 
 
 def fit(task_name: str, train_pairs, dev_pairs, cfg: ARConfig, tcfg: TrainConfig, *, plan: dict | None = None,
         snippets=(), tokenizer: CodeTokenizer | None = None, out=None, time_limit: float | None = None,
-        progress: bool = False, log=_log, device: str | torch.device = "cpu",
+        progress: bool = False, log=log_to_stderr, device: str | torch.device = "cpu",
         initial_weights: dict | None = None) -> FitResult:
     """Train an AR model on (source, target) pairs; select on dev pairs (train pairs when there are none).
 
