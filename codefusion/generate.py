@@ -3,18 +3,20 @@
     from codefusion.generate import load_generator
     gen = load_generator("bash")                      # <repo>/checkpoints/bash, or $CODEFUSION_CHECKPOINTS/bash
     gen.generate("list all files", k=5)             # -> [Candidate(code, score), ...] best first, deduplicated
-    for frame in gen.stream("list all files"):      # {"step", "t", "codes"} per sampling step
+    for frame in gen.stream("list all files"):      # {"step", "t", "codes"} per step of the display trajectory
         ...
 
     python -m codefusion.generate --task bash "list all files" [-k 5] [--table FILE] [--steps N] [--seed S]
         [--checkpoint DIR] [--show-steps 0,5,10]
 
 A Generator holds no mutable state while generating: each call builds its own random generator and runs
-under torch.inference_mode, so one instance can serve concurrent Flask requests.
+under torch.inference_mode, so one instance can serve concurrent Flask requests. Without a seed a call uses
+DEFAULT_SEED: the same request, table and k give the same candidates on every path (generate, stream, batch).
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -24,10 +26,13 @@ import torch
 
 from .checkpoint import load_checkpoint, shipped_checkpoints
 from .data import TASKS
-from .limits import MAX_K, MAX_STEPS
+from .limits import DISPLAY_STEPS, MAX_DISPLAY_STEPS, MAX_K, MAX_STEPS
+from .sampling import display_trajectory, initial_noise
 from .tasks import Candidate, get_task
 
 __all__ = ["Candidate", "Generator", "load_generator", "default_checkpoint_dir"]
+
+DEFAULT_SEED = 0          # the seed of a call that passes none: answers repeat unless the caller asks otherwise
 
 
 
@@ -84,26 +89,24 @@ class Generator:
             raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
 
     def _rng(self, seed):
-        g = torch.Generator()
-        if seed is None:
-            g.seed()
-        else:
-            g.manual_seed(int(seed))
-        return g
+        return torch.Generator().manual_seed(DEFAULT_SEED if seed is None else int(seed))
 
     @torch.inference_mode()
-    def _sample(self, request, table, k, steps, seed, trajectory: bool):
+    def _sample(self, request, table, k, steps, seed, trajectory: bool, should_stop=None):
         self._check(request, k, steps)
         source = self.task.source_text(request, table)
         states, mask = self.encoder([source])
         return self.model.sample(states, mask, k=int(k) * self.oversample, steps=steps, generator=self._rng(seed),
                                  eta=self.eta, projection=self.projection, return_trajectory=trajectory,
                                  alternatives=self.alternatives, restart_t=self.restart_t,
-                                 restarts=self.restarts)
+                                 restarts=self.restarts, should_stop=should_stop)
 
-    def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
-        """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter."""
-        return self._candidates(self._sample(request, table, k, steps, seed, trajectory=False), request, table, k)
+    def generate(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None,
+                 should_stop=None):
+        """Up to k candidates, best first (by mean token log-prob), deduplicated by the task adapter.
+        `should_stop()`, asked between sampling steps, ends the call early (sampling.SamplingStopped)."""
+        out = self._sample(request, table, k, steps, seed, trajectory=False, should_stop=should_stop)
+        return self._candidates(out, request, table, k)
 
     def _candidates(self, out, request, table, k):
         codes = self.tokenizer.decode_batch(out.ids[0])
@@ -129,29 +132,76 @@ class Generator:
             drawn.append(i % group == 0)
         return kept_codes, kept_scores, drawn
 
-    def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None):
-        """Yield {"step", "t", "codes"} for each sampling step: the code decoded from that step's estimate;
-        with restarts, a last frame {"step", "t": restart_t, "codes", "restart": True} shows the restarted draws.
-        The last frame also carries "candidates", what `generate` with the same seed returns, from the same
-        draws, so the caller need not sample again. (The whole trajectory is computed first; frames are
-        then yielded in order.)"""
-        out = self._sample(request, table, k, steps, seed, trajectory=True)
-        last = len(out.trajectory) - 1
-        for i, (t, ids) in enumerate(zip(out.timesteps, out.trajectory)):
-            codes = self.tokenizer.decode_batch(ids[0][:int(k)])   # the first k draws; oversampled ones stay hidden
-            frame = {"step": i, "t": int(t), "codes": self.task.display_codes(codes, request, table)}
-            if self.restart_t and i == last:   # model.sample's last frame is then the restart, not a step
-                frame["restart"] = True
-            if i == last:
-                frame["candidates"] = self._candidates(out, request, table, k)
+    @torch.inference_mode()
+    def display(self, request: str, answer: list[str], table=None, k: int = 5, seed: int | None = None,
+                display_steps: int = DISPLAY_STEPS, should_stop=None):
+        """The denoising view of an answer: yield {"step", "t", "codes"} after each of `display_steps` DDIM
+        steps (computed one step at a time), one code per entry of `answer` (the candidates as shown to the
+        user, literals filled in), and a last frame {"final": True} whose codes are exactly `answer`.
+
+        Line i follows the noise draw of `generate(request, table, k, seed)` whose one-step reading is nearest
+        to answer[i] (so its chain ends on that candidate or on the model reading the service then checked,
+        ranked or bound to a column); every frame before the last is what the model's latent spells at that
+        step (sampling.display_trajectory), with the request's literals filled in. The last frame differs
+        from the one before it only where the service's ranking changed the model's reading."""
+        self._check(request, k, None)
+        if not 1 <= int(display_steps) <= MAX_DISPLAY_STEPS:
+            raise ValueError(f"display_steps must be between 1 and {MAX_DISPLAY_STEPS}, got {display_steps}")
+        answer = list(answer)
+        if not answer:
+            return
+        states, mask = self._display_inputs(request, table)
+        noise = initial_noise(self.model, int(k) * self.oversample, self._rng(seed), states.device)
+        first = next(display_trajectory(self.model, states, mask, noise, 1, self.projection))[1]
+        readings = self.task.display_codes(self.tokenizer.decode_batch(first), request, table)
+        chosen = noise[nearest_draws(answer, readings)]
+        step, codes = 0, None
+        for step, (t, ids) in enumerate(display_trajectory(self.model, states, mask, chosen, int(display_steps),
+                                                           self.projection, should_stop=should_stop)):
+            codes = self.task.display_codes(self.tokenizer.decode_batch(ids), request, table)
+            if t < 0 and codes == answer:
+                break
+            yield {"step": step, "t": max(int(t), 0), "codes": codes}
+        else:
+            step += 1
+        yield {"step": step, "t": 0, "codes": answer, "final": True}
+
+    def _display_inputs(self, request, table):
+        """Encoder states and mask of the request, as `_sample` computes them."""
+        return self.encoder([self.task.source_text(request, table)])
+
+    def stream(self, request: str, table=None, k: int = 5, steps: int | None = None, seed: int | None = None,
+               display_steps: int = DISPLAY_STEPS):
+        """`generate`, then its `display`: the frames of the display trajectory, the last one carrying
+        "candidates" (what `generate` returns, from the same draws)."""
+        candidates = self.generate(request, table, k, steps, seed)
+        frames = list(self.display(request, [c.code for c in candidates], table, k, seed, display_steps))
+        for frame in frames[:-1]:
             yield frame
+        yield dict(frames[-1], candidates=candidates) if frames else \
+            {"step": 0, "t": 0, "codes": [], "final": True, "candidates": candidates}
+
+
+def nearest_draws(answer: list[str], readings: list[str]) -> list[int]:
+    """For each answer line, the index of the draw whose reading is most alike (difflib's ratio), a draw
+    serving at most one line while unused ones are left."""
+    used: set[int] = set()
+    picked = []
+    for line in answer:
+        free = [i for i in range(len(readings)) if i not in used] or list(range(len(readings)))
+        best = max(free, key=lambda i: (difflib.SequenceMatcher(None, line, readings[i]).ratio(), -i))
+        used.add(best)
+        picked.append(best)
+    return picked
 
 
 def load_generator(task: str, checkpoint=None, **sampling) -> Generator:
     """`sampling`: eta / oversample overrides (see Generator)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
-    return Generator(checkpoint or default_checkpoint_dir(task), task, **sampling)
+    adapter = get_task(task)   # a task may serve through its own Generator subclass (bash/python: retrieval_augmented)
+    cls = adapter.generator_class() if hasattr(adapter, "generator_class") else Generator
+    return cls(checkpoint or default_checkpoint_dir(task), task, **sampling)
 
 
 def _read_table(path):
@@ -172,24 +222,25 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--checkpoint")
-    p.add_argument("--show-steps", help="comma-separated sampling step indices to print, e.g. 0,5,10")
+    p.add_argument("--show-steps", help="comma-separated display-trajectory steps to print, e.g. 0,5,10")
+    p.add_argument("--display-steps", type=int, default=DISPLAY_STEPS, help="steps of the display trajectory")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
         gen = load_generator(args.task, args.checkpoint)
         table = _read_table(args.table) if args.table else None
-        # one seed for both passes, so the shown steps lead to the printed candidates
-        seed = args.seed if args.seed is not None else int(torch.randint(0, 2 ** 31 - 1, ()).item())
+        candidates = gen.generate(args.request, table, args.k, args.steps, args.seed)
         if args.show_steps:
             wanted = {int(s) for s in args.show_steps.split(",") if s.strip()}
-            for frame in gen.stream(args.request, table, args.k, args.steps, seed):
-                if frame["step"] in wanted:
+            for frame in gen.display(args.request, [c.code for c in candidates], table, args.k, args.seed,
+                                     args.display_steps):
+                if frame["step"] in wanted and not frame.get("final"):
                     print(f"--- step {frame['step']} (t={frame['t']})")
                     for code in frame["codes"]:
-                        print(f"    {code}")
+                        print(f"    {code!r}")
             print("--- final")
-        for i, cand in enumerate(gen.generate(args.request, table, args.k, args.steps, seed), 1):
+        for i, cand in enumerate(candidates, 1):
             print(f"{i}. [{cand.score:.3f}] {cand.code}")
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

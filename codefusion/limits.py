@@ -4,3 +4,5 @@ from __future__ import annotations
 
 MAX_K = 64          # candidates one call may ask for
 MAX_STEPS = 1000    # sampling steps one call may ask for
+DISPLAY_STEPS = 24      # steps of the stream's display trajectory (the task pane's denoising view)
+MAX_DISPLAY_STEPS = 64

@@ -1,11 +1,12 @@
 /*
- * The task pane: request -> candidates with previews -> Apply.
+ * The task pane: request -> candidates with what each will paint and a preview -> Apply.
  *
  * Inside Excel (Office.js loaded from the CDN) it reads the selected range and its header,
  * and Apply adds a native conditional format through the generic applier (applier.js).
- * In a plain browser it works offline on a built-in sample sheet, and Apply colours that grid.
- * With "Show denoising" on, candidates arrive over Server-Sent Events so the pane can show the
- * code emerging from noise step by step.
+ * In a plain browser it works offline on a built-in sample sheet (sheet.js), and Apply colours that grid.
+ * With "Show denoising" on, candidates arrive over Server-Sent Events (denoise.js): the answer is
+ * listed as soon as it exists, beside the model's denoising of it, step by step.
+ * The Bash / Python tab is codetab.js.
  */
 (function () {
   "use strict";
@@ -13,203 +14,28 @@
   var OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
   var MAX_STREAM_QUERY = 200000;   // longer tables go by POST (no animation): the server takes 1 MB URLs
   var MAX_GRID_ROWS = 12;          // rows of the selection shown in the pane
-  var MAX_MINI_ROWS = 10;          // rows in each candidate's preview
+  var MAX_MINI_ROWS = 8;           // rows in each candidate's preview
   var MAX_SELECTION_CELLS = 20000; // the service's default CF_MAX_TABLE_CELLS
-  var FRAME_MS = 45;               // slowest frame rate of the animation, so fast models still show it
-
-  var SAMPLE = {
-    sheet: "Sample",
-    address: "Sample!A1:D10",
-    values: [
-      ["Region", "Rep", "Sales", "Status"],
-      ["North", "Ava", 420, "Open"],
-      ["South", "Ben", 980, "Closed"],
-      ["East", "Chloe", 310, "Open"],
-      ["West", "Dan", 1250, "In Progress"],
-      ["North", "Eve", 760, "Closed"],
-      ["South", "Finn", 95, "Open"],
-      ["East", "Gia", 540, "Closed"],
-      ["West", "Hugo", 1830, "In Progress"],
-      ["North", "Ivy", 480, "Open"]
-    ]
-  };
+  var S = window.CfSheet;
 
   var state = {
     inExcel: false,
-    values: SAMPLE.values,
-    address: SAMPLE.address,
-    sheet: SAMPLE.sheet,
+    values: S.SAMPLE.values,
+    address: S.SAMPLE.address,
+    sheet: S.SAMPLE.sheet,
     applied: [],             // sample mode: formats applied to the grid, in order
     stream: null,
-    busy: false
+    busy: false,
+    shown: null              // the result body whose candidates are listed
   };
 
   var $ = function (id) { return document.getElementById(id); };
 
-  // ------------------------------------------------------------------ addresses and cells
-
-  function columnLetters(index) {          // 1 -> A, 27 -> AA
-    var letters = "";
-    while (index > 0) {
-      var rem = (index - 1) % 26;
-      letters = String.fromCharCode(65 + rem) + letters;
-      index = Math.floor((index - 1) / 26);
-    }
-    return letters;
-  }
-
-  function columnIndex(letters) {
-    var n = 0;
-    for (var i = 0; i < letters.length; i++) n = n * 26 + (letters.charCodeAt(i) - 64);
-    return n;
-  }
-
-  function topLeft(address) {              // "Sheet1!$C$5:$F$20" -> {row: 5, col: 3}
-    var range = CfApplier.splitAddress(address).range.replace(/\$/g, "");
-    var m = /^([A-Z]{1,3})(\d+)/i.exec(range);
-    if (!m) return { row: 1, col: 1 };
-    return { row: parseInt(m[2], 10), col: columnIndex(m[1].toUpperCase()) };
-  }
-
-  function isNumber(v) { return typeof v === "number" && isFinite(v); }
-
-  function display(v) {
-    if (v === null || v === undefined) return "";
-    if (isNumber(v)) return Math.abs(v) >= 1e6 || Number.isInteger(v) ? String(v) : String(+v.toFixed(4));
-    if (typeof v === "boolean") return v ? "TRUE" : "FALSE";
-    return String(v);
-  }
-
-  // ------------------------------------------------------------------ formats
-
-  /* The look of a payload's format (fill/font) as CSS, for previews and the sample grid. */
-  function formatLook(payload) {
-    var settings = payload && payload[payload.property];
-    var format = settings && settings.format;
-    if (!format) return null;
-    var look = {};
-    if (format.fill && format.fill.color) look.background = format.fill.color;
-    if (format.font) {
-      if (format.font.color) look.color = format.font.color;
-      if (format.font.bold) look.fontWeight = "700";
-      if (format.font.italic) look.fontStyle = "italic";
-      var lines = [];
-      if (format.font.underline && format.font.underline !== "None") lines.push("underline");
-      if (format.font.strikethrough) lines.push("line-through");
-      if (lines.length) look.textDecoration = lines.join(" ");
-    }
-    if (format.borders && format.borders.top && format.borders.top.color) {
-      look.boxShadow = "inset 0 0 0 2px " + format.borders.top.color;
-    }
-    return look;
-  }
-
-  var ICONS = {
-    Arrows: [["▼", "#c0504d"], ["▶", "#e9b53f"], ["▲", "#4f9a5f"]],
-    TrafficLights: [["●", "#d9534f"], ["●", "#f0ad4e"], ["●", "#4f9a5f"]],
-    Flags: [["⚑", "#d9534f"], ["⚑", "#f0ad4e"], ["⚑", "#4f9a5f"]],
-    Symbols: [["✖", "#d9534f"], ["!", "#f0ad4e"], ["✔", "#4f9a5f"]],
-    Rating: [["◔", "#5a8ac6"], ["◑", "#5a8ac6"], ["●", "#5a8ac6"]]
-  };
-
-  function icon(name, index) {
-    var count = parseInt(name, 10) || 3;
-    var family = Object.keys(ICONS).filter(function (k) { return name.indexOf(k) >= 0; })[0];
-    var glyphs = ICONS[family || "TrafficLights"];
-    var position = count <= 1 ? 0 : Math.round((index / (count - 1)) * (glyphs.length - 1));
-    return glyphs[Math.max(0, Math.min(glyphs.length - 1, position))];
-  }
-
-  /* Map of A1 address -> look for one candidate/payload on the grid. */
-  function cellLooks(preview, payload) {
-    var looks = {};
-    if (!preview) return looks;
-    var base = formatLook(payload);
-    preview.cells.forEach(function (addr) {
-      var visual = preview.visual && preview.visual[addr];
-      if (visual) looks[addr] = { visual: visual };
-      else if (base) looks[addr] = { css: base };
-    });
-    Object.keys(preview.visual || {}).forEach(function (addr) {
-      if (!looks[addr]) looks[addr] = { visual: preview.visual[addr] };
-    });
-    return looks;
-  }
-
-  // ------------------------------------------------------------------ the grid
-
-  function renderGrid(values, address, looks, maxRows, mini) {
-    var origin = topLeft(address);
-    var table = document.createElement("table");
-    table.className = "grid" + (mini ? " mini" : "");
-    var width = values.reduce(function (w, r) { return Math.max(w, r.length); }, 0);
-    var head = table.createTHead().insertRow();
-    head.appendChild(document.createElement("th"));
-    for (var c = 0; c < width; c++) {
-      var th = document.createElement("th");
-      th.scope = "col";
-      th.textContent = columnLetters(origin.col + c);
-      head.appendChild(th);
-    }
-    var body = table.createTBody();
-    var shown = Math.min(values.length, maxRows + 1);
-    for (var r = 0; r < shown; r++) {
-      var tr = body.insertRow();
-      if (r === 0) tr.className = "header";
-      var rowHead = document.createElement("th");
-      rowHead.className = "rownum";
-      rowHead.scope = "row";
-      rowHead.textContent = origin.row + r;
-      tr.appendChild(rowHead);
-      for (c = 0; c < width; c++) {
-        var value = values[r][c];
-        var td = tr.insertCell();
-        var addr = columnLetters(origin.col + c) + (origin.row + r);
-        td.dataset.address = addr;
-        if (isNumber(value) && r > 0) td.className = "num";
-        var span = document.createElement("span");
-        span.className = "val";
-        span.textContent = display(value);
-        var look = looks && looks[addr];
-        if (look) {
-          td.classList.add("formatted");
-          if (look.css) Object.assign(td.style, look.css);
-          var v = look.visual;
-          if (v && v.bar !== undefined) {
-            var bar = document.createElement("span");
-            bar.className = "bar";
-            bar.style.width = (10 + 80 * v.bar) + "%";
-            bar.style.background = "linear-gradient(90deg, " + (v.color || "#638EC6") + ", rgba(255,255,255,0.4))";
-            td.appendChild(bar);
-          } else if (v && v.icon) {
-            var glyph = icon(v.icon, v.index);
-            var i = document.createElement("span");
-            i.className = "icon";
-            i.textContent = glyph[0];
-            i.style.color = glyph[1];
-            i.setAttribute("aria-label", v.icon + " " + (v.index + 1));
-            span.insertBefore(i, span.firstChild);
-          } else if (v && v.color) {
-            td.style.background = v.color;
-          }
-        }
-        td.appendChild(span);
-      }
-    }
-    var wrap = document.createDocumentFragment();
-    wrap.appendChild(table);
-    if (values.length > shown) {
-      var more = document.createElement("p");
-      more.className = "more";
-      more.textContent = (values.length - shown) + " more row" + (values.length - shown === 1 ? "" : "s") + " not shown";
-      wrap.appendChild(more);
-    }
-    return wrap;
-  }
+  // ------------------------------------------------------------------ the selection
 
   function renderSheet() {
     var looks = {};
-    state.applied.forEach(function (entry) { Object.assign(looks, cellLooks(entry.preview, entry.office)); });
+    state.applied.forEach(function (entry) { Object.assign(looks, S.cellLooks(entry.preview, entry.office)); });
     var holder = $("sheet");
     holder.textContent = "";
     $("address").textContent = state.address;
@@ -217,8 +43,7 @@
       holder.textContent = "Select a range with a header row in the sheet.";
       return;
     }
-    holder.appendChild(renderGrid(state.values, state.address, looks, MAX_GRID_ROWS, false));
-    $("address").textContent = state.address;
+    holder.appendChild(S.renderGrid(state.values, state.address, looks, MAX_GRID_ROWS, false));
     $("clear").hidden = state.inExcel || !state.applied.length;
   }
 
@@ -255,17 +80,17 @@
           state.values = [];
           state.address = range.address;
           renderSheet();
-          showError({ message: "The selection " + range.address + " has " + range.rowCount * range.columnCount +
-                      " cells; the pane reads at most " + MAX_SELECTION_CELLS + ".",
+          showError($("error"), { message: "The selection " + range.address + " has " +
+                      range.rowCount * range.columnCount + " cells; the pane reads at most " + MAX_SELECTION_CELLS + ".",
                       hint: "Select the table itself, header row first (e.g. A1:D200)." });
           return;
         }
         range.load("values");
         return context.sync().then(function () {
-          showError(null);
+          showError($("error"), null);
           state.values = range.values;
           state.address = range.address;
-          state.sheet = CfApplier.splitAddress(range.address).sheet;
+          state.sheet = S.splitAddress(range.address).sheet;
           renderSheet();
         });
       });
@@ -274,8 +99,7 @@
 
   // ------------------------------------------------------------------ service calls
 
-  function showError(error) {
-    var box = $("error");
+  function showError(box, error) {
     box.textContent = "";
     if (!error) { box.hidden = true; return; }
     var title = document.createElement("strong");
@@ -297,10 +121,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var err = (data && data.error) || { message: "The service answered " + response.status + "." };
-          throw err;
-        }
+        if (!response.ok) throw (data && data.error) || { message: "The service answered " + response.status + "." };
         return data;
       });
     });
@@ -312,6 +133,7 @@
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
     }).then(function (res) {
       var cf = res.body.models && res.body.models.cf;
+      window.CfCodeTab.health(res.body.models || {});
       if (res.ok || (cf && cf.status === "loaded")) {
         badge.textContent = "model ready";
         badge.className = "health ready";
@@ -331,15 +153,6 @@
     });
   }
 
-  function requestBody() {
-    return {
-      request: $("request").value.trim(),
-      k: parseInt($("k").value, 10),
-      table: state.values,
-      address: state.address
-    };
-  }
-
   function setBusy(busy) {
     state.busy = busy;
     var button = $("generate");
@@ -349,136 +162,44 @@
   }
 
   function generate() {
-    var body = requestBody();
+    var body = { request: $("request").value.trim(), k: parseInt($("k").value, 10), table: state.values,
+                 address: state.address };
+    var box = $("error");
     if (!body.request) {
-      showError({ message: "Describe the formatting first.", hint: "For example: highlight sales under 500 in red." });
+      showError(box, { message: "Describe the formatting first.", hint: "For example: highlight sales under 500 in red." });
       $("request").focus();
       return;
     }
     if (!body.table.length) {
-      showError({ message: "Select the table first.", hint: "Select the cells to format, header row first." });
+      showError(box, { message: "Select the table first.", hint: "Select the cells to format, header row first." });
       return;
     }
-    showError(null);
+    showError(box, null);
     if (state.stream) state.stream.close();
     setBusy(true);
+    state.shown = null;
     $("results-section").hidden = true;
     var params = new URLSearchParams({ request: body.request, k: String(body.k), address: body.address,
                                        table: JSON.stringify(body.table) });
+    var post = function () { $("denoise").hidden = true; return postJSON("/v1/cf/generate", body); };
     var animate = $("animate").checked && window.EventSource && params.toString().length < MAX_STREAM_QUERY;
-    var done = animate ? streamGenerate(params, body) : postGenerate(body);
-    done.then(showResults, function (err) {
+    var done = animate ? window.CfDenoise.run("/v1/cf/stream?" + params.toString(),
+      { panel: $("denoise"), list: $("noise"), step: $("step"), bar: $("progress-bar") },
+      { opened: function (source) { state.stream = source; }, onAnswer: showResults, fallback: post }) : post();
+    done.then(function (result) {
+      if (state.shown !== result) showResults(result);
+      $("status").textContent = $("status").textContent.replace(" The denoising view is still running.", "");
+    }, function (err) {
       $("denoise").hidden = true;
-      showError(err);
+      showError(box, err);
     }).then(function () { setBusy(false); });
-  }
-
-  function postGenerate(body) {
-    $("denoise").hidden = true;
-    return postJSON("/v1/cf/generate", body);
-  }
-
-  /* Denoising over Server-Sent Events; resolves with the final result event's body. Frames are
-     queued and drawn at most every FRAME_MS so a fast model still shows its steps. */
-  function streamGenerate(params, body) {
-    return new Promise(function (resolve, reject) {
-      var source = new EventSource("/v1/cf/stream?" + params.toString());
-      state.stream = source;
-      var queue = [], previous = [], previousStep = -1, firstT = null, drawing = null, finished = null, started = false,
-        restarted = false;
-      var panel = $("denoise"), list = $("noise");
-      list.textContent = "";
-      list.classList.remove("done");
-      $("progress-bar").style.width = "0";
-      $("step").textContent = "";
-      panel.hidden = false;
-
-      function draw() {
-        var frame = queue.shift();
-        if (!frame) {
-          drawing = null;
-          if (finished) finished();
-          return;
-        }
-        var at = frame.t !== undefined && frame.t !== null ? " · t=" + frame.t : "";
-        if (frame.restart) {
-          /* the draws noised back to t and denoised again: the bar stays, the label says what happened */
-          $("step").textContent = "restart" + at;
-        } else {
-          if (firstT === null) firstT = frame.t || 1;
-          var fraction = firstT ? 1 - (frame.t || 0) / firstT : 0;
-          $("progress-bar").style.width = Math.round(100 * Math.max(0.02, fraction)) + "%";
-          $("step").textContent = "step " + (frame.step + 1) + at;
-          previousStep = frame.step;
-        }
-        restarted = Boolean(frame.restart);
-        renderNoise(list, frame.codes, previous);
-        previous = frame.codes;
-        drawing = setTimeout(draw, FRAME_MS);
-      }
-
-      source.addEventListener("start", function () { started = true; });
-      source.addEventListener("step", function (e) {
-        queue.push(JSON.parse(e.data));
-        if (!drawing) draw();
-      });
-      source.addEventListener("result", function (e) {
-        source.close();
-        var result = JSON.parse(e.data);
-        var finish = function () {
-          $("progress-bar").style.width = "100%";
-          $("step").textContent = "done · " + (previousStep + 1) + (previousStep ? " steps" : " step") +
-            (restarted ? " + restart" : "");
-          list.classList.add("done");
-          resolve(result);
-        };
-        if (drawing || queue.length) finished = finish; else finish();
-      });
-      source.addEventListener("error", function (e) {
-        source.close();
-        if (e.data) {                                  // an `error` event from the service
-          reject(JSON.parse(e.data).error);
-        } else if (!started) {                         // refused before streaming: ask again by POST for the reason
-          postGenerate(body).then(resolve, reject);
-        } else {
-          reject({ message: "The connection to the service was lost.", hint: "Generate again." });
-        }
-      });
-    });
-  }
-
-  /* One line per candidate; characters that changed since the previous step are highlighted. */
-  function renderNoise(list, codes, previous) {
-    list.textContent = "";
-    codes.forEach(function (code, i) {
-      var li = document.createElement("li");
-      var before = previous[i] || "";
-      var run = "", fresh = false;
-      function flush() {
-        if (!run) return;
-        if (fresh) {
-          var mark = document.createElement("span");
-          mark.className = "fresh";
-          mark.textContent = run;
-          li.appendChild(mark);
-        } else {
-          li.appendChild(document.createTextNode(run));
-        }
-        run = "";
-      }
-      for (var j = 0; j < code.length; j++) {
-        var changed = before.charAt(j) !== code.charAt(j);
-        if (changed !== fresh) { flush(); fresh = changed; }
-        run += code.charAt(j);
-      }
-      flush();
-      list.appendChild(li);
-    });
   }
 
   // ------------------------------------------------------------------ results
 
   function showResults(result) {
+    if (state.shown && JSON.stringify(state.shown) === JSON.stringify(result)) { state.shown = result; return; }
+    state.shown = result;
     var list = $("results");
     list.textContent = "";
     var candidates = result.candidates || [];
@@ -491,14 +212,56 @@
     }
     var dropped = (result.rejected || []).length;
     if (dropped) status.textContent += " " + dropped + " invalid code" + (dropped === 1 ? " was" : "s were") + " dropped.";
+    if (state.busy && !$("denoise").hidden) status.textContent += " The denoising view is still running.";
     candidates.forEach(function (candidate, index) { list.appendChild(renderCandidate(candidate, index)); });
     $("results-section").hidden = false;
+  }
+
+  /* The readings of a candidate, its own first: each says what Apply paints (target, range, the tested
+     or painted column), with its preview, Office.js payload and Excel type. Without the service's
+     `paint` field the one reading is what the payload's address covers. */
+  function readings(candidate) {
+    var own = { paint: candidate.paint || inferPaint(candidate), preview: candidate.preview, office: candidate.office,
+                excel_type: candidate.excel_type };
+    var list = [own];
+    var alt = candidate.paint && candidate.paint.alternative;
+    if (alt && alt.office) {
+      list.push({ paint: alt, preview: alt.preview || null, office: alt.office,
+                  excel_type: alt.excel_type || (alt.office && alt.office.type) || candidate.excel_type });
+    }
+    return list;
+  }
+
+  function inferPaint(candidate) {
+    var range = candidate.office && candidate.office.address;
+    var box = range && S.parseRange(range), sel = S.parseRange(state.address);
+    if (!box || !sel) return { target: "cells", range: range || "", column: null };
+    if (box.left === box.right && sel.left !== sel.right) {
+      return { target: "cells", range: range, column: box.left - sel.left };
+    }
+    var rowRule = /^=|c\[\d+\]/.test(candidate.rule || "");
+    return { target: rowRule ? "rows" : (sel.left === sel.right ? "cells" : "all"), range: range,
+             column: sel.left === sel.right ? 0 : null };
+  }
+
+  function header(column) {
+    var name = state.values.length && column !== null && column !== undefined ? state.values[0][column] : null;
+    return name === null || name === undefined || name === "" ? null : S.display(name);
+  }
+
+  function paintLabel(paint) {
+    var name = header(paint.column);
+    if (paint.target === "rows") return { short: "Whole rows", long: "Whole rows of the selection" };
+    if (paint.target === "all") return { short: "Every cell", long: "Every cell of the selection" };
+    var what = name ? name + " cells" : "Cells";
+    return { short: what, long: paint.target === "column" ? what + " (another column than the one tested)" : what };
   }
 
   function renderCandidate(candidate, index) {
     var li = document.createElement("li");
     if (index === 0) li.className = "best";
     li.dataset.rule = candidate.rule;
+    var options = readings(candidate), chosen = 0;
 
     var head = document.createElement("div");
     head.className = "cand-head";
@@ -512,8 +275,6 @@
     apply.type = "button";
     apply.className = "secondary apply";
     apply.textContent = "Apply";
-    apply.setAttribute("aria-label", "Apply " + candidate.rule);
-    apply.addEventListener("click", function () { applyCandidate(candidate, apply); });
     head.appendChild(rank);
     head.appendChild(code);
     head.appendChild(apply);
@@ -531,34 +292,88 @@
       li.appendChild(other);
     }
 
+    var paintRow = document.createElement("div");
+    paintRow.className = "paint";
+    li.appendChild(paintRow);
     var meta = document.createElement("div");
     meta.className = "meta";
-    if (candidate.preview) {
-      var count = document.createElement("span");
-      count.textContent = candidate.preview.count + " cell" + (candidate.preview.count === 1 ? "" : "s") + " formatted";
-      meta.appendChild(count);
-    }
-    var type = document.createElement("span");
-    type.textContent = "Excel: " + candidate.excel_type;
-    meta.appendChild(type);
-    var look = formatLook(candidate.office);
-    if (look) {
-      var swatch = document.createElement("span");
-      swatch.className = "swatch";
-      swatch.textContent = "Abc";
-      Object.assign(swatch.style, look);
-      swatch.title = "The format matching cells get";
-      meta.appendChild(swatch);
-    }
     li.appendChild(meta);
+    var grid = document.createElement("div");
+    grid.className = "grid-wrap preview";
+    li.appendChild(grid);
 
-    if (candidate.preview) {
-      var grid = document.createElement("div");
-      grid.className = "grid-wrap preview";
-      grid.appendChild(renderGrid(state.values, state.address, cellLooks(candidate.preview, candidate.office),
-                                  MAX_MINI_ROWS, true));
-      li.appendChild(grid);
+    function show() {
+      var reading = options[chosen];
+      li.dataset.paint = reading.paint.target;
+      li.dataset.range = reading.paint.range || "";
+      paintRow.textContent = "";
+      var label = document.createElement("span");
+      label.className = "paint-label";
+      label.textContent = "Apply paints: ";
+      paintRow.appendChild(label);
+      if (options.length > 1) {
+        var group = document.createElement("span");
+        group.className = "switch";
+        group.setAttribute("role", "group");
+        group.setAttribute("aria-label", "What Apply paints for " + candidate.rule);
+        options.forEach(function (option, i) {
+          var b = document.createElement("button");
+          b.type = "button";
+          b.className = "reading";
+          b.dataset.target = option.paint.target;
+          b.textContent = paintLabel(option.paint).short;
+          b.setAttribute("aria-pressed", i === chosen ? "true" : "false");
+          b.addEventListener("click", function () {
+            if (chosen === i) return;
+            chosen = i;
+            show();
+            li.querySelector("button.reading[aria-pressed=true]").focus();
+          });
+          group.appendChild(b);
+        });
+        paintRow.appendChild(group);
+      } else {
+        var what = document.createElement("strong");
+        what.textContent = paintLabel(reading.paint).long;
+        paintRow.appendChild(what);
+      }
+      var where = document.createElement("code");
+      where.className = "range";
+      where.textContent = reading.paint.range || (reading.office && reading.office.address) || "";
+      paintRow.appendChild(where);
+
+      meta.textContent = "";
+      if (reading.preview) {
+        var count = document.createElement("span");
+        count.className = "count";
+        count.textContent = reading.preview.count + " cell" + (reading.preview.count === 1 ? "" : "s") + " formatted";
+        meta.appendChild(count);
+      }
+      var type = document.createElement("span");
+      type.className = "excel-type";
+      type.textContent = "Excel rule: " + reading.excel_type;
+      meta.appendChild(type);
+      var look = S.formatLook(reading.office);
+      if (look) {
+        var swatch = document.createElement("span");
+        swatch.className = "swatch";
+        swatch.textContent = "Abc";
+        Object.assign(swatch.style, look);
+        swatch.title = "The format matching cells get";
+        meta.appendChild(swatch);
+      }
+      grid.textContent = "";
+      grid.hidden = !reading.preview;
+      if (reading.preview) {
+        grid.appendChild(S.renderGrid(state.values, state.address, S.cellLooks(reading.preview, reading.office),
+                                      MAX_MINI_ROWS, true, reading.paint.range));
+      }
+      apply.setAttribute("aria-label", "Apply " + candidate.rule + " to " + paintLabel(reading.paint).short +
+                         " " + (reading.paint.range || ""));
     }
+    show();
+    apply.addEventListener("click", function () { applyCandidate(candidate, options[chosen], apply); });
+
     if (candidate.equivalent && candidate.equivalent.length) {
       var eq = document.createElement("p");
       eq.className = "equivalent";
@@ -574,26 +389,51 @@
     return li;
   }
 
-  function applyCandidate(candidate, button) {
-    showError(null);
+  function applyCandidate(candidate, reading, button) {
+    var box = $("error");
+    showError(box, null);
     var done = function () {
       button.textContent = "Applied";
       button.classList.add("done");
-      $("status").textContent = "Applied " + candidate.rule + " to " + candidate.office.address + ".";
+      $("status").textContent = "Applied " + candidate.rule + " to " + reading.office.address + ".";
     };
     if (state.inExcel) {
       button.disabled = true;
-      CfApplier.applyInExcel(Excel, candidate.office, state.sheet).then(done, function (err) {
-        showError({ message: "Excel refused the rule: " + (err.message || err), hint: "Check the sheet is not protected." });
+      CfApplier.applyInExcel(Excel, reading.office, state.sheet).then(done, function (err) {
+        showError(box, { message: "Excel refused the rule: " + (err.message || err), hint: "Check the sheet is not protected." });
       }).then(function () { button.disabled = false; });
       return;
     }
-    state.applied.push({ preview: candidate.preview, office: candidate.office });
+    state.applied.push({ preview: reading.preview, office: reading.office });
     renderSheet();
+    $("sheet").scrollIntoView({ block: "nearest" });
     done();
   }
 
-  // ------------------------------------------------------------------ start
+  // ------------------------------------------------------------------ tabs and start
+
+  /* ARIA tabs: click, or the arrow keys / Home / End on the focused tab. */
+  function bindTabs() {
+    var tabs = Array.prototype.slice.call(document.querySelectorAll("[role=tab]"));
+    function select(tab) {
+      tabs.forEach(function (t) {
+        var on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        t.tabIndex = on ? 0 : -1;
+        $(t.getAttribute("aria-controls")).hidden = !on;
+      });
+      tab.focus();
+    }
+    tabs.forEach(function (tab, i) {
+      tab.addEventListener("click", function () { select(tab); });
+      tab.addEventListener("keydown", function (e) {
+        var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+        if (to === undefined) return;
+        e.preventDefault();
+        select(tabs[(to + tabs.length) % tabs.length]);
+      });
+    });
+  }
 
   function bind() {
     $("ask").addEventListener("submit", function (e) { e.preventDefault(); if (!state.busy) generate(); });
@@ -607,6 +447,8 @@
       });
     });
     $("clear").addEventListener("click", function () { state.applied = []; renderSheet(); });
+    bindTabs();
+    window.CfCodeTab.init({ postJSON: postJSON, showError: showError });
   }
 
   function startSample() {
@@ -624,14 +466,13 @@
       if (!info || info.host !== Office.HostType.Excel) { startSample(); return; }
       state.inExcel = true;
       $("mode").textContent = "Excel · select a range with its header row";
-      $("sheet-title").textContent = "Selection";
       Office.context.document.addHandlerAsync(Office.EventType.DocumentSelectionChanged, function () {
-        readSelection().catch(function (err) { showError({ message: String(err.message || err) }); });
+        readSelection().catch(function (err) { showError($("error"), { message: String(err.message || err) }); });
       });
       return readSelection();
     }).catch(function (err) {
       startSample();
-      showError({ message: err.message || String(err), hint: "Working on the sample sheet instead." });
+      showError($("error"), { message: err.message || String(err), hint: "Working on the sample sheet instead." });
     });
   }
 

@@ -176,6 +176,24 @@ class Browser:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.send("Input.insertText", text=text)
 
+    KEYS = {"Enter": (13, "\r"), "Tab": (9, ""), " ": (32, " "), "ArrowRight": (39, ""), "ArrowLeft": (37, ""),
+            "Home": (36, ""), "End": (35, ""), "Escape": (27, "")}
+    MODIFIERS = {"alt": 1, "ctrl": 2, "meta": 4, "shift": 8}
+
+    def press(self, key: str, *modifiers: str) -> None:
+        """One key press on the focused element as a keyboard sends it (keyDown, then keyUp), so the page's
+        handlers and the browser's default actions (Tab moves focus, Enter/Space click a button) both run."""
+        code, text = self.KEYS[key]
+        mask = sum(self.MODIFIERS[m] for m in modifiers)
+        name = "Space" if key == " " else key
+        down = {"type": "keyDown" if text and not mask else "rawKeyDown", "key": key, "code": name,
+                "windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code, "modifiers": mask}
+        if text and not mask:
+            down.update(text=text, unmodifiedText=text)
+        self.send("Input.dispatchKeyEvent", **down)
+        self.send("Input.dispatchKeyEvent", type="keyUp", key=key, code=name, windowsVirtualKeyCode=code,
+                  nativeVirtualKeyCode=code, modifiers=mask)
+
     def screenshot(self, path: str, *, full_page: bool = True) -> None:
         params = {"format": "png"}
         if full_page:

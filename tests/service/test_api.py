@@ -34,6 +34,8 @@ def error_of(response, status: int) -> dict:
 def parse_sse(text: str) -> list[tuple[str, dict]]:
     events = []
     for block in text.strip().split("\n\n"):
+        if block.startswith(":"):      # an SSE comment (the stream's heartbeat)
+            continue
         lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
         events.append((lines["event"], json.loads(lines["data"])))
     return events

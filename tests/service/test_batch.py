@@ -105,6 +105,18 @@ def test_command_writes_output_and_report_and_leaves_the_input_alone(tmp_path, f
     assert len(openpyxl.load_workbook(out)["Sales"].conditional_formatting) == 2
 
 
+def test_command_exits_3_with_a_summary_when_a_request_fails(tmp_path, fake_codefusion, capsys):
+    source = tmp_path / "q1.xlsx"
+    source.write_bytes(workbook_bytes(ROWS))
+    requests = tmp_path / "requests.csv"
+    requests.write_text("sheet,range,request\nSales,B1:B4,sales under 500\nNoSuchSheet,C1:C4,open status\n")
+    out = tmp_path / "out.xlsx"
+    assert main([str(source), str(requests), "-o", str(out), "--no-progress"]) == 3
+    captured = capsys.readouterr()
+    assert "1/2 requests applied" in captured.out and "1 of 2 requests failed" in captured.err
+    assert out.exists()                          # the applied request is in the output
+
+
 def test_command_refuses_to_overwrite_its_input(tmp_path, fake_codefusion):
     source = tmp_path / "q1.xlsx"
     source.write_bytes(workbook_bytes(ROWS))

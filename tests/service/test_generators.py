@@ -57,22 +57,18 @@ def test_cf_generate_returns_valid_previewed_rules(model_app):
     assert client.post("/v1/cf/generate", json=body).get_json()["candidates"] == result["candidates"]
 
 
-def test_cf_stream_shows_every_step_and_the_restart_then_the_result(model_app):
+def test_cf_stream_sends_the_answer_then_every_display_step_then_the_result(model_app):
     checkpoint_or_skip("cf")
-    restart_t = model_app.extensions["cf_models"].get("cf").restart_t
     response = model_app.test_client().get("/v1/cf/stream", query_string={
-        "request": "top 3 sales", "k": 2, "seed": 1, "steps": 3, "table": json.dumps(SAMPLE_TABLE)})
+        "request": "top 3 sales", "k": 2, "seed": 1, "display_steps": 3, "table": json.dumps(SAMPLE_TABLE)})
     assert response.status_code == 200
     events = parse_sse(response.get_data(as_text=True))
     kinds = [kind for kind, _ in events]
-    frames = 3 + bool(restart_t)                  # the shipped cf model restarts its draws once
-    assert kinds[0] == "start" and kinds[-1] == "result" and kinds.count("step") == frames, kinds
+    # x_T, then each of the 3 steps; one more frame when the service's answer differs from the last step
+    assert kinds[:2] == ["start", "answer"] and kinds[-1] == "result" and kinds.count("step") in (4, 5), kinds
     steps = [data for kind, data in events if kind == "step"]
     assert [s["step"] for s in steps] == list(range(len(steps)))
-    assert all(len(s["codes"]) == 2 for s in steps)
-    assert [s.get("restart", False) for s in steps] == [False] * 3 + [True] * bool(restart_t)
-    if restart_t:
-        assert steps[-1]["t"] == restart_t
+    assert steps[-1]["final"] and steps[-1]["codes"] == [c["rule"] for c in events[-1][1]["candidates"]]
 
 
 def test_cf_restarts_turned_off_by_the_service_setting():
@@ -80,9 +76,9 @@ def test_cf_restarts_turned_off_by_the_service_setting():
     app = create_app(Settings(checkpoints=CHECKPOINTS, tasks=("cf",), preload_models=True, restarts=0))
     assert app.test_client().get("/healthz").get_json()["models"]["cf"]["restart_t"] == 0
     response = app.test_client().get("/v1/cf/stream", query_string={"request": "top 3 sales", "k": 2, "seed": 1,
-                                                                      "steps": 2, "table": json.dumps(SAMPLE_TABLE)})
+                                                                      "display_steps": 2, "table": json.dumps(SAMPLE_TABLE)})
     steps = [data for kind, data in parse_sse(response.get_data(as_text=True)) if kind == "step"]
-    assert len(steps) == 2 and not any(s.get("restart") for s in steps)
+    assert len(steps) in (3, 4) and not any(s.get("restart") for s in steps)
 
 
 def test_cf_restarts_per_draw_set_by_the_service_setting():
