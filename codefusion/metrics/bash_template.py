@@ -64,6 +64,7 @@ class _Templater:
 
     def __init__(self):
         self.tokens: list[str] = []
+        self.argument_spans: list[tuple[int, int]] = []   # (start, end) of each word abstracted to ARG
 
     def node(self, node) -> None:
         kind = node.kind
@@ -134,6 +135,7 @@ class _Templater:
     def argument(self, word_node) -> None:
         if not self.substitutions(word_node):
             self.tokens.append(ARG)
+            self.argument_spans.append(tuple(word_node.pos))
 
     def substitutions(self, word_node) -> bool:
         """Emit `$( ... )` / `<( ... )` for substitutions inside a word; False when there are none."""
@@ -160,6 +162,7 @@ class _Templater:
             self.tokens.append(f"{source}{node.type}")
             if target is not None and not self.substitutions(target):
                 self.tokens.append(ARG)
+                self.argument_spans.append(tuple(target.pos))
 
 
 # Fallback: quoted strings, operators, then plain words.
@@ -212,6 +215,29 @@ def template_with_source(command: str) -> tuple[str, bool]:
         return " ".join(templater.tokens), True
     except Exception:  # bashlex raises ParsingError, NotImplementedError and assorted internal errors
         return " ".join(_fallback_template(command)), False
+
+
+def argument_spans(command: str) -> list[tuple[int, int]] | None:
+    """(start, end) offsets in `command` of the words the template abstracts to ARG (file names, patterns,
+    numbers, redirection targets; assignments excluded), or None when bashlex cannot parse it."""
+    try:
+        templater = _Templater()
+        for tree in bashlex.parse(command):
+            templater.node(tree)
+    except Exception:  # see template_with_source
+        return None
+    return templater.argument_spans
+
+
+def parses(command: str) -> bool:
+    """True when bashlex parses the command (what the code endpoints require of a Bash candidate)."""
+    if not command.strip():
+        return False
+    try:
+        bashlex.parse(command)
+    except Exception:  # see template_with_source
+        return False
+    return True
 
 
 def template(command: str) -> str:
