@@ -45,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--checkpoints", type=Path, default=REPO / "checkpoints",
                         help="folder holding cf/ (and bash/ for the code tab; default: the shipped checkpoints)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img", help="where the pictures go")
-    parser.add_argument("--frame-ms", type=int, default=450, help="the pane's pace while the GIF is captured")
+    parser.add_argument("--frame-ms", type=int, default=700, help="the pane's pace while the GIF is captured")
     parser.add_argument("--gif-ms", type=int, default=110, help="how long the GIF shows each frame")
     parser.add_argument("--code-tab", action=argparse.BooleanOptionalAction, default=True)
     return parser.parse_args(argv)
@@ -74,6 +74,7 @@ def generate(browser: Browser, selector: str, request: str, k: int | None = None
 
 def capture_denoising(browser: Browser, args) -> tuple[list, list[dict], "Image"]:
     """One picture of the denoising card per streamed frame, and the pane mid-way."""
+    grab(browser, element_clip(browser, "#ask"))         # the first capture is the slowest: not during the stream
     generate(browser, "#request", args.request, args.k)
     browser.wait_for("!document.getElementById('denoise').hidden && " + FRAMES + " > 0", timeout=180, interval=0.01)
     pictures, seen, middle = [], 0, None
@@ -132,14 +133,15 @@ def main(argv=None) -> int:
                   f"last frame {frames[-1]['codes']}; listed {rules}")
             if frames[-1]["codes"] != rules:
                 raise SystemExit("the last frame is not the list of candidates")
-            save_gif([p for p in pictures], args.out / "denoising.gif", args.gif_ms)
+            save_gif(pictures, args.out / "denoising.gif", args.gif_ms)
             print(f"wrote {args.out / 'denoising.gif'}")
             if middle is not None:
                 middle.save(args.out / "taskpane-denoising.png")
                 print(f"wrote {args.out / 'taskpane-denoising.png'}")
             time.sleep(0.3)                                  # let the previews' fills paint
             browser.screenshot(str(args.out / "taskpane.png"))
-            print(f"wrote {args.out / 'taskpane.png'}: {browser.evaluate('document.getElementById(' + repr('status') + ').textContent')}")
+            status = browser.evaluate("document.getElementById('status').textContent")
+            print(f"wrote {args.out / 'taskpane.png'}: {status}")
             if code_tab:
                 browser.click("#tab-code")
                 generate(browser, "#code-request", args.code_request)
