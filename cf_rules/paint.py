@@ -93,6 +93,14 @@ def readings(rule, table: Table) -> list[Paint]:
     return [Paint("rows")]
 
 
+def own_paint(rule, table: Table) -> Paint:
+    """What a rule paints by the language's own semantics: a cell rule every cell of its range, a
+    visual rule the column it draws on, a row rule (or a formula naming columns) whole rows."""
+    if not tested_columns(rule, table):
+        return Paint("all")
+    return readings(rule, table)[0] if is_visual(rule) else Paint("rows")
+
+
 def application(rule, paint: Paint, table: Table) -> Application:
     """The native rule that formats exactly what `paint` says, and the columns it covers."""
     everything = tuple(range(table.n_cols))

@@ -7,8 +7,10 @@ sheet, range, request (header row first). Each range includes its header row (A1
 row 1, data in rows 2-20); the table for the request is read from it with `table_from_sheet`,
 the rule is written to its data cells. The report lists, per request, the rule chosen and the
 alternatives with their explanations, scores and how many cells each formats on that range.
-The input workbook is never written to; OUT must be another file. Exit status: 0 when every
-request was applied, 3 when OUT was written but some requests failed (a summary line says how many),
+The input workbook is never written to; OUT must be another file (not a hard link to it either),
+and is written beside itself first and renamed into place. A request whose best rule Excel
+cannot store falls back to the next candidate; one that fails is reported and the rest applied.
+Exit status: 0 when every request was applied, 3 when OUT was written but some requests failed (a summary line says how many),
 1 when the workbook is unusable, 2 for a bad command line.
 """
 from __future__ import annotations
@@ -17,7 +19,9 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +29,8 @@ from tqdm import tqdm
 
 from . import pipeline
 from cf_rules.errors import RuleError, TableError
-from cf_rules.excel.writer import RuleApplication, apply_rules
+from cf_rules.excel.native import parse_range, to_openpyxl_rule
+from cf_rules.excel.package import RuleApplication, apply_rules, check_kind
 from cf_rules.parser import parse
 from cf_rules.runs import request_runs
 from cf_rules.excel.styles import style_from_request
@@ -79,13 +84,16 @@ def load_items(path: str | Path) -> list[BatchItem]:
 
 
 def run_batch(workbook: bytes, items: list[BatchItem], generator, *, k: int = 5, steps: int | None = None,
-              seed: int | None = None, progress: bool = True, max_bytes: int | None = None) -> tuple[bytes, dict]:
-    """(new workbook bytes, report). Raises WorkbookError when the workbook itself is unusable;
-    a request that fails (unknown sheet, bad range, no valid rule) is reported, not raised."""
+              seed: int | None = None, progress: bool = True, max_bytes: int | None = None,
+              kind: str | None = None) -> tuple[bytes, dict]:
+    """(new workbook bytes, report). Raises WorkbookError when the workbook itself is unusable (or
+    is not the `kind`, "xlsx"/"xlsm", its name says); a request that fails (unknown sheet, bad
+    range, no valid rule, a rule Excel cannot store) is reported, not raised, and the others applied."""
     import openpyxl
 
     limits = {"max_bytes": max_bytes} if max_bytes else {}
-    check_workbook(workbook, **limits)
+    info = check_workbook(workbook, **limits)
+    check_kind(kind, info.kind)
     book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True, data_only=True)
     applications, results = [], []
     try:
@@ -108,16 +116,26 @@ def run_batch(workbook: bytes, items: list[BatchItem], generator, *, k: int = 5,
     finally:
         book.close()
 
-    output = apply_rules(workbook, applications, **limits) if applications else bytes(workbook)
+    # every part was checked above: the writer parses only the parts it edits
+    output = apply_rules(workbook, applications, checked=True, **limits) if applications else bytes(workbook)
     report = {"requests": len(items), "applied": len(applications),
               "failed": len(items) - len(applications), "results": results}
     return output, report
 
 
+def _sheet_name(book, wanted: str) -> str:
+    """The workbook's spelling of a sheet name: Excel's sheet names are case-insensitive."""
+    if wanted in book.sheetnames:
+        return wanted
+    for name in book.sheetnames:
+        if name.lower() == wanted.lower():
+            return name
+    raise TableError(f"the workbook has no sheet {wanted!r}",
+                     hint="sheets: " + ", ".join(repr(s) for s in book.sheetnames))
+
+
 def _one(book, item: BatchItem, generator, *, k, steps, seed):
-    if item.sheet not in book.sheetnames:
-        raise TableError(f"the workbook has no sheet {item.sheet!r}",
-                         hint="sheets: " + ", ".join(repr(s) for s in book.sheetnames))
+    item = replace(item, sheet=_sheet_name(book, item.sheet))
     sheet = book[item.sheet]
     if not hasattr(sheet, "iter_rows"):
         raise TableError(f"sheet {item.sheet!r} is a chart sheet", hint="choose a worksheet")
@@ -134,19 +152,41 @@ def _one(book, item: BatchItem, generator, *, k, steps, seed):
         raw = generator.generate(item.request, table=at_a1, k=k, steps=steps, seed=seed)
         candidates, _ = pipeline.rank_candidates(raw, placed, style)
     summaries = [_summary(c) for c in candidates]
-    if not candidates:
-        return None, [], None
-    best = candidates[0]
-    chosen = dict(summaries[0], applied_range=f"{item.sheet}!{placed.data_range}")
-    application = RuleApplication(rule=parse(best["rule"]), sheet=item.sheet, cell_range=placed.data_range,
-                                  style=style)
-    return chosen, summaries[1:], application
+    last_error = None
+    for index, candidate in enumerate(candidates):
+        paint = candidate.get("paint") or {"rule": candidate["rule"], "range": placed.data_range}
+        application = RuleApplication(rule=parse(paint["rule"]), sheet=item.sheet, cell_range=paint["range"],
+                                      style=style)
+        try:   # the first candidate Excel can store: one bad rule fails this request, not the batch
+            to_openpyxl_rule(application.rule, parse_range(application.cell_range), style)
+        except RuleError as err:
+            last_error = err
+            continue
+        chosen = dict(summaries[index], applied_range=f"{item.sheet}!{paint['range']}")
+        return chosen, summaries[:index] + summaries[index + 1:], application
+    if last_error is not None:
+        raise last_error
+    return None, [], None
 
 
 def _summary(candidate: dict) -> dict:
     return {"rule": candidate["rule"], "explanation": candidate["explanation"], "score": candidate["score"],
             "excel_type": candidate["excel_type"], "cells_formatted": candidate["preview"]["count"],
-            "equivalent": candidate["equivalent"], "sibling": candidate["sibling"]}
+            "equivalent": candidate["equivalent"], "sibling": candidate["sibling"],
+            "paints": (candidate.get("paint") or {}).get("target")}
+
+
+def _write_new_file(target: Path, data: bytes) -> None:
+    """Write `data` to a new file beside `target`, then rename it over `target`: an existing
+    `target` (or a link to another file) is replaced, never written through."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"workbook {str(source)!r} does not exist")
     if target.suffix.lower() != source.suffix.lower():
         parser.error(f"--output must keep the workbook's extension ({source.suffix})")
-    if target.exists() and target.resolve() == source.resolve():
+    if target.exists() and (target.resolve() == source.resolve() or os.path.samefile(source, target)):
+        # samefile: a hard link is the same file under another name
         parser.error("--output must differ from the input workbook, which is never modified")
     if not 1 <= args.k <= 100:
         parser.error("-k must be from 1 to 100")
@@ -184,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuleError as err:
         print(f"error: {err.message}" + (f" ({err.hint})" if err.hint else ""), file=sys.stderr)
         return 1
-    target.write_bytes(output)
+    _write_new_file(target, output)
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str),
                                      encoding="utf-8", errors="backslashreplace")

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import asdict, dataclass, replace
 
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
-
+from cf_rules import a1
 from cf_rules.syntax import CATALOGUE, Condition, Formula
 from cf_rules.errors import RuleError, TableError
 from cf_rules.explain import explain
 from cf_rules.excel.office_js import office_payload
+from cf_rules.executor import Execution
+from cf_rules.paint import Paint, application, column_letter, own_paint
 from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
 from cf_rules.runs import execute_once, request_runs
@@ -35,7 +35,6 @@ log = logging.getLogger("cf_service.pipeline")
 
 # Where a rule goes when the caller sends no table: a whole column's data below a header row.
 DEFAULT_ADDRESS = "A2:A1048576"
-_ADDRESS = re.compile(r"^(?:(?:'[^']+'|[^!]+)!)?\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?$")
 
 
 @dataclass(frozen=True)
@@ -62,27 +61,34 @@ def place_table(rows: list[list] | None, address: str | None = None) -> Placed:
     return Placed(table, table.data_range() or table.address(0, 0), at_a1)
 
 
-def _top_left(address: str) -> tuple[int, int]:
-    match = _ADDRESS.match(address.strip())
-    if not match:
+def _address_range(address: str) -> a1.CellRange:
+    """The range an address names (a sheet prefix is allowed and ignored)."""
+    try:
+        return a1.parse_range(a1.split_sheet(address)[1])
+    except a1.A1Error as err:
+        if err.outside:
+            raise TableError(f"address {address!r} is outside the sheet",
+                             hint=f"rows run from 1 to {a1.MAX_ROWS} (the header needs a row below it), "
+                                  "columns from A to XFD") from None
         raise TableError(f"address {address!r} is not an A1 range",
-                         hint="send the range the table came from, e.g. 'C5:F20' or 'Sheet1!C5:F20'")
-    col, row = column_index_from_string(match.group(1).upper()), int(match.group(2))
-    if row < 1 or row > 1_048_575 or col > 16_384:
+                         hint="send the range the table came from, e.g. 'C5:F20' or 'Sheet1!C5:F20'") from None
+
+
+def _top_left(address: str) -> tuple[int, int]:
+    rng = _address_range(address)
+    if rng.min_row >= a1.MAX_ROWS:
         raise TableError(f"address {address!r} is outside the sheet",
-                         hint="rows run from 1 to 1048576 (the header needs a row below it), columns from A to XFD")
-    return row, col
+                         hint=f"rows run from 1 to {a1.MAX_ROWS} (the header needs a row below it), columns from A to XFD")
+    return rng.min_row, rng.min_col
 
 
 def _data_range_without_table(address: str | None) -> str:
     if not address:
         return DEFAULT_ADDRESS
     row, col = _top_left(address)
-    match = _ADDRESS.match(address.strip())
-    if match.group(3):   # a range: its rows below the header
-        last_col, last_row = match.group(3).upper(), int(match.group(4))
-        return f"{get_column_letter(col)}{row + 1}:{last_col}{max(last_row, row + 1)}"
-    return f"{get_column_letter(col)}{row + 1}"
+    rng = _address_range(address)
+    below = a1.CellRange(col, row + 1, rng.max_col, max(rng.max_row, row + 1))
+    return below.sqref
 
 
 def excel_type(rule) -> str:
@@ -102,10 +108,39 @@ def check_rule(text: str):
     return rule, to_canonical(rule)
 
 
-def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
-    """Everything the task pane shows for one rule: explanation, preview, Office payload."""
+def paint_payload(rule, canonical: str, paint: Paint, placed: Placed, style: Style) -> dict:
+    """One reading of what a rule paints on the selection: the native rule that paints exactly that,
+    its range, its preview and its Office.js payload (cf_rules.paint). The preview is the rule's own
+    run (the ranking's, rules/runs.py) kept to the painted columns: a paint target changes which
+    cells of the matching rows are formatted, never which rows match."""
+    table = placed.table
+    native = application(rule, paint, table)
+    cell_range = native.cell_range(table)
+    run = execute_once(rule, canonical, table)
+    letters = {column_letter(table, c) for c in native.columns}
+    execution = Execution([a for a in run.cells if a.rstrip("0123456789") in letters],
+                          {a: v for a, v in run.visual.items() if a.rstrip("0123456789") in letters})
+    return {"target": paint.target, "column": paint.column,
+            "column_name": table.header[paint.column] if paint.column is not None else None,
+            "range": cell_range, "rule": to_canonical(native.rule), "excel_type": excel_type(native.rule),
+            "preview": {"cells": list(execution.cells), "visual": dict(execution.visual), "count": len(execution.cells)},
+            "office": office_payload(native.rule, cell_range, style)}
+
+
+def describe_rule(rule, canonical: str, placed: Placed, style: Style, paint: Paint | None = None,
+                  alternative: Paint | None = None) -> dict:
+    """Everything the task pane shows for one rule: explanation, what it paints (and the other reading
+    when there is one), preview, Office payload. `preview`, `office` and `excel_type` are those of the
+    paint shown first."""
     header = placed.table.header if placed.table is not None else None
     out = {"rule": canonical, "explanation": explain(rule, header), "valid": True}
+    if placed.table is not None and placed.table.n_rows:
+        shown = paint_payload(rule, canonical, paint or own_paint(rule, placed.table), placed, style)
+        other = paint_payload(rule, canonical, alternative, placed, style) if alternative is not None else None
+        out["paint"] = {key: shown[key] for key in ("target", "column", "column_name", "range", "rule")}
+        out["paint"]["alternative"] = other
+        out["preview"], out["office"], out["excel_type"] = shown["preview"], shown["office"], shown["excel_type"]
+        return out
     if placed.table is not None:
         execution = execute_once(rule, canonical, placed.table)   # the ranking's run, when it had one
         out["preview"] = {"cells": list(execution.cells), "visual": dict(execution.visual),
@@ -119,14 +154,15 @@ def describe_rule(rule, canonical: str, placed: Placed, style: Style) -> dict:
 
 def rank_candidates(raw: list, placed: Placed, style: Style) -> tuple[list[dict], list[dict]]:
     """Checked candidates (merged, in the order of `raw`: the generator's ranking, which is not by score
-    alone, see codefusion/tasks/cf.py `rank`) and the rejected raw codes with their errors."""
+    alone, see codefusion/tasks/cf/adapter.py `rank`) and the rejected raw codes with their errors."""
     candidates, rejected, by_key = [], [], {}
     for item in raw:     # the generator's Candidates, or (code, score) pairs
         code, score = (item.code, item.score) if hasattr(item, "code") else item
         sibling = bool(getattr(item, "sibling", False))
         try:
             rule, canonical = check_rule(code)
-            described = describe_rule(rule, canonical, placed, style)
+            described = describe_rule(rule, canonical, placed, style, getattr(item, "paint", None),
+                                      getattr(item, "alternative", None))
         except RuleError as err:
             rejected.append({"code": code, "error": err.to_dict()})
             continue

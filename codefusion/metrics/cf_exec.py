@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from cf_rules.syntax import CATALOGUE, Condition
 from cf_rules.errors import RuleError
 from cf_rules.executor import execute
-from cf_rules.paint import Paint, painted, readings, tested_columns
+from cf_rules.paint import Paint, own_paint, painted, tested_columns
 from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
 from cf_rules.table import table_from_json
@@ -55,9 +55,9 @@ def is_benchmark_table(table) -> bool:
 def default_paint(rule, table) -> Paint:
     """What the service paints for a rule that says nothing more: a cell rule every cell of the
     selection (the Value column on a benchmark table), a visual rule its column, a row rule whole rows."""
-    if not tested_columns(rule, table):
-        return Paint("cells", VALUE_COLUMNS[0]) if is_benchmark_table(table) else Paint("all")
-    return readings(rule, table)[0] if _visual(rule) else Paint("rows")
+    if not tested_columns(rule, table) and is_benchmark_table(table):
+        return Paint("cells", VALUE_COLUMNS[0])
+    return own_paint(rule, table)
 
 
 def format_paint(rule, table, fmt: str | None) -> Paint:

@@ -74,7 +74,8 @@ def test_k_smaller_than_five_reports_only_reachable_ks():
     system = ScriptedSystem({"r1": ["LessThan(0)", "GreaterThanEqual(20)", "top(1)"]})
     report = ev.evaluate(system, "cf", records, k=2, progress=False)
     assert system.calls[0][2] == 2
-    assert {name for name in report.metrics if name.startswith("exec_match")} == {"exec_match@1", "exec_match@2"}
+    assert {name for name in report.metrics if name.startswith("exec_match")} == {
+        "exec_match@1", "exec_match@2", "exec_match_value@1", "exec_match_value@2"}
     assert report.metrics["exec_match@2"] == 1.0
     assert ev.reported_ks(5) == [1, 3, 5] and ev.reported_ks(10) == [1, 3, 5, 10]
 

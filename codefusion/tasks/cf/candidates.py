@@ -22,6 +22,7 @@ from .grounding import Context, ground
 from .linker import fold, link
 from .quantities import quantities
 
+READER_GUESS_GAP = 0.5  # a reading on a column the request does not link scores below the model's best
 READER_LEAD = 3.0   # a reading of the request's own words scores this far above the model's best sample
 
 
@@ -65,10 +66,11 @@ def table_candidates(task, codes, scores, drawn, request: str, table: Table, mas
         if grounded[text] is not None:
             readings.append(adapter.Reading(grounded[text], float(score), was_drawn))
     best = max((r.score for r in readings), default=(min(scores) if scores else 0.0))
-    for i, text in enumerate(reader.reader_rules(request, table, context)):
+    for i, (text, sure) in enumerate(reader.reader_rules(request, table, context)):
         fixed = _grounded(text, context)
         if fixed is not None:
-            readings.append(adapter.Reading(fixed, best + READER_LEAD - 0.05 * i, True, votes=1))
+            lead = READER_LEAD if sure else -READER_GUESS_GAP
+            readings.append(adapter.Reading(fixed, best + lead - 0.05 * i, True, votes=1))
     adapter._add_rewrites(readings, adapter.flip_connective,
                           lambda r, code: adapter.Reading(code, r.score - adapter.FLIP_PENALTY, r.drawn, votes=0))
     keys: dict = {}

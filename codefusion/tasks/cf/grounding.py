@@ -134,7 +134,7 @@ def _literal(arg, cond: Condition, column: int | None, context: Context):
     if isinstance(arg, Text):
         if family in ("visual",) or cond.name in ("IconSet", "ColorScale", "DataBar"):
             return arg
-        return _text_literal(arg, column, context)
+        return _text_literal(arg, column, context, whole=cond.name in ("TextEquals", "Equals", "NotEquals"))
     if isinstance(arg, Percent):
         return arg if _stated(arg.value.value, context, percent=True) else _repaired_number(arg.value, context, percent=True)
     if isinstance(arg, Number):
@@ -146,8 +146,8 @@ def _literal(arg, cond: Condition, column: int | None, context: Context):
             return Number(value, _spell(value))
         if _stated(arg.value, context) or (fraction_column and _stated(arg.value * 100, context, percent=True)):
             return arg
-        if arg.value in (0, 1) and cond.name in ("Equals", "NotEquals", "LessThanEqual", "GreaterThan", "LessThan"):
-            return arg if "0" in context.request or _zero_words(context) else None
+        if arg.value == 0 and cond.name in ("Equals", "NotEquals", "LessThanEqual", "GreaterThan", "LessThan"):
+            return arg if _zero_words(context) else None
         return _repaired_number(arg, context, fraction_column=fraction_column)
     return arg
 
@@ -190,12 +190,13 @@ def _spell(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _text_literal(arg: Text, column: int | None, context: Context):
+def _text_literal(arg: Text, column: int | None, context: Context, whole: bool = True):
+    """`whole`: the rule compares whole cells (TextEquals), so a word of a value stands for the value."""
     value = arg.value
     folded = fold(value)
     mentioned = [m for m in context.linking.values if m.column == column]
     for m in mentioned:                       # "women" -> F, "Müller" -> Müller GmbH
-        if folded == fold(m.value) or (len(folded) >= 3 and folded in fold(m.value)):
+        if folded == fold(m.value) or (whole and len(folded) >= 3 and folded in fold(m.value)):
             return Text(m.value)
     if folded and _said(folded, context.folded):
         return arg

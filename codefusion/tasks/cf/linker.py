@@ -33,6 +33,7 @@ VALUE_WORD = 2.5        # a distinctive word of a value
 VALUE_CODED = 3.5       # "women" for F
 IDENTIFIER_ENTITY = 1.0  # "orders" against `Order ID`: the rows' entity more than the column
 UNIT = 1.5              # "$1,000" against `Amt ($)`, "60%" against a percent column
+MAX_NAME_WORDS = 4      # a value of more words is free text: one of its words does not name it
 SEMANTIC = 4.0          # per unit of sentence-encoder similarity above SEMANTIC_FLOOR ("earning" ~ `Salary`)
 SEMANTIC_FLOOR = 0.40
 SEMANTIC_CAP = 1.8      # a synonym never outweighs a header the request spells
@@ -309,7 +310,7 @@ def _value_mentions(folded: str, request_words: list[str], table: Table, kinds: 
                     mentions.append(ValueMention(c, value, match.span(), VALUE_EXACT + len(f) / 100))
                     continue
             value_words = words(f)
-            for w in value_words if len(value_words) > 1 else ():
+            for w in value_words if 1 < len(value_words) <= MAX_NAME_WORDS else ():
                 if (len(w) >= 3 and w not in _STOPWORDS and (w in request_set or singular(w) in request_set)
                         and len(word_columns.get(w, ())) == 1):
                     holders = sum(1 for other in seen if w in words(other))

@@ -69,35 +69,43 @@ _FILLED = re.compile(r"\b(?:already has|has an?|have an?|filled in|wrote somethi
                      r"not empty|populated|with an? \w+ date)\b", re.I)
 
 
-def reader_rules(request: str, table: Table, context: Context) -> list[str]:
+def reader_rules(request: str, table: Table, context: Context) -> list[tuple[str, bool]]:
+    """(rule, sure) pairs: `sure` is False for a reading put on each column that fits because the
+    request links no column (a guess that should not outrank the model's own column)."""
+    guesses: set[int] = set()
     out: list[str] = []
     linking = context.linking
     negated = bool(_NEGATION.search(request))
     out += _value_rules(request, context, negated)
     for pattern, template, need in _VOCABULARY:
         if pattern.search(request):
-            for column in _columns(linking, "strict-number" if need == "number" else need):
+            for column in _columns(linking, "strict-number" if need == "number" else need, guesses):
                 rule = template.format(c=column)
                 if rule.startswith("Blanks") and _FILLED.search(request):
                     rule = f"NOT({rule})"
                 out.append(rule)
-    out += _cue_text_rules(request, context)
+    out += _cue_text_rules(request, context, guesses)
     out += _formula_rules(request, table, context)
-    out += _number_rules(request, context)
-    return list(dict.fromkeys(out))
+    out += _number_rules(request, context, guesses)
+    guessed = {rule for rule in out if any(f"c[{c}]" in rule for c in guesses)}
+    return [(rule, rule not in guessed) for rule in dict.fromkeys(out)]
 
 
-def _columns(linking, need, most: int = 3) -> list[int]:
-    """The linked column; with none linked, the columns that fit, so that each gets its reading."""
+def _columns(linking, need, guesses: set[int], most: int = 3) -> list[int]:
+    """The linked column; with none linked, the columns that fit (noted in `guesses`), each to get its reading."""
     best = linking.best_column(need)
-    return [best] if best is not None else linking.fitting(need)[:most]
+    if best is not None:
+        return [best]
+    guessed = linking.fitting(need)[:most]
+    guesses.update(guessed)
+    return guessed
 
 
 _CUE_TEXT = re.compile(r"\b(?:start\w*|begin\w*|end(?:s|ing)?(?:\s+(?:in|with))?|contain\w*|mention\w*|includ\w*)"
                        r"(?:\s+(?:with|in))?\s+[\"'“]?([^\s\"'”?,.!]+)", re.I)
 
 
-def _cue_text_rules(request: str, context: Context) -> list[str]:
+def _cue_text_rules(request: str, context: Context, guesses: set[int]) -> list[str]:
     """"SKUs starting EL", "order IDs ending in 7", "comments that mention price": the word after the cue."""
     out = []
     for match in _CUE_TEXT.finditer(request):
@@ -106,7 +114,7 @@ def _cue_text_rules(request: str, context: Context) -> list[str]:
             continue
         name = "TextStartsWith" if cue.startswith(("start", "begin")) else \
             "TextEndsWith" if cue.startswith("end") else "TextContains"
-        for column in _columns(context.linking, "text"):
+        for column in _columns(context.linking, "text", guesses):
             out.append(f"{name}(c[{column}], {quote(word)})")
     return out
 
@@ -167,14 +175,15 @@ def _value_rules(request: str, context: Context, negated: bool) -> list[str]:
     if len(parts) == 1:
         rules.append(parts[0])
     else:
-        rules.append(f"AND({', '.join(parts)})")
+        connective = "OR" if re.search(r"\b(?:or|either)\b", request, re.I) else "AND"
+        rules.append(f"{connective}({', '.join(parts)})")
         rules.extend(parts)
     if negated:
         rules.insert(0, f"NOT({rules[0]})")
     return rules
 
 
-def _number_rules(request: str, context: Context) -> list[str]:
+def _number_rules(request: str, context: Context, guesses: set[int]) -> list[str]:
     numbers = [q for q in context.quantities if q.kind in ("number", "percent", "date", "year", "month")]
     if not numbers:
         return []
@@ -188,7 +197,9 @@ def _number_rules(request: str, context: Context) -> list[str]:
     if column is None:
         column = linking.best_column("strict-number")
     if column is None:
-        return [rule for c in linking.fitting("strict-number")[:3] for rule in _number_rules_on(request, context, numbers, c)]
+        guessed = linking.fitting("strict-number")[:3]
+        guesses.update(guessed)
+        return [rule for c in guessed for rule in _number_rules_on(request, context, numbers, c)]
     return _number_rules_on(request, context, numbers, column)
 
 
