@@ -250,7 +250,8 @@
   }
 
   function paintLabel(paint) {
-    var name = header(paint.column);
+    var name = paint.column_name !== undefined && paint.column_name !== null ? S.display(paint.column_name)
+      : header(paint.column);
     if (paint.target === "rows") return { short: "Whole rows", long: "Whole rows of the selection" };
     if (paint.target === "all") return { short: "Every cell", long: "Every cell of the selection" };
     var what = name ? name + " cells" : "Cells";
