@@ -4,6 +4,9 @@ Environment:
     CF_BIND                 address to listen on              (default 127.0.0.1:8000)
     CF_WORKERS              worker processes                  (default 1: each holds its own copy of the models)
     CF_THREADS              threads per worker (gthread)      (default 4: SSE streams hold a thread each)
+    CF_HEADER_TIMEOUT_S     a request's headers must arrive within this (default 5)
+    CF_READ_TIMEOUT_S       a whole request, body included, within this (default 60)
+    CF_WRITE_TIMEOUT_S      one response write may block this long (default 60)
     CF_TORCH_THREADS        torch intra-op threads per worker (default: the cores shared among the
                             workers, at least 1; sets OMP_NUM_THREADS)
     CF_WORKER_TIMEOUT_S     kill a worker silent this long    (default CF_REQUEST_TIMEOUT_S + 30)
@@ -31,7 +34,9 @@ workers = _int("CF_WORKERS", 1)
 _torch_threads = _int("CF_TORCH_THREADS", max(1, (os.cpu_count() or 1) // max(1, workers)))
 os.environ.setdefault("OMP_NUM_THREADS", str(_torch_threads))
 os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
-worker_class = "gthread"
+# gthread whose reads have deadlines (cf_service/slow_clients.py): a client that trickles its
+# request in is disconnected after CF_HEADER_TIMEOUT_S / CF_READ_TIMEOUT_S instead of holding a thread
+worker_class = "cf_service.slow_clients.BoundedThreadWorker"
 threads = _int("CF_THREADS", 4)
 _request_timeout = float(os.environ.get("CF_REQUEST_TIMEOUT_S", "60") or 60)
 timeout = _int("CF_WORKER_TIMEOUT_S", int(_request_timeout) + 30)

@@ -177,12 +177,13 @@ class _Context:
     the values of subtrees with only anchored references (AVERAGE($B$2:$B$900)), so a rule over
     n cells costs O(n) rather than O(n^2) in the common cases."""
 
-    def __init__(self, table: Table, today: date, tree: Tree, budget: int = MAX_CELL_READS):
+    def __init__(self, table: Table, today: date, tree: Tree, budget: int | None = None):
         self.table = table
         self.today = today
         self.grids: dict = {}
         self.grid_cells = 0           # cells held by self.grids
-        self.budget = budget          # cell reads left (MAX_CELL_READS)
+        self.limit = MAX_CELL_READS if budget is None else budget
+        self.budget = self.limit      # cell reads left
         self.shift = (0, 0)
         self.constants: dict = {}     # id(node) -> value, for subtrees with only $A$1 references
         self.constant_ids = _constant_subtrees(tree)
@@ -237,12 +238,12 @@ class _Context:
         self.budget -= inside
         if self.budget < 0:
             raise FormulaTooCostly(
-                f"the formula reads more than {MAX_CELL_READS:,} cells of the table in all",
+                f"the formula reads more than {self.limit:,} cells of the table in all",
                 hint="anchor its ranges ($A$2:$A$100) so they are read once, or preview a smaller sample")
         rows = [[self.read(r, c) for c in range(in_left, in_right + 1)] for r in range(in_top, in_bottom + 1)] \
             if inside else []
         grid = Grid(rows, (bottom - top + 1) * (right - left + 1) - inside)
-        if self.grid_cells + inside > MAX_CELL_READS // 10:   # moving ranges are rarely read twice
+        if self.grid_cells + inside > self.limit // 10:   # moving ranges are rarely read twice
             self.grids.clear()
             self.grid_cells = 0
         self.grids[key] = grid
@@ -310,7 +311,7 @@ class _Context:
         chain = [node]
         while True:
             left = chain[-1].children[0]
-            if not isinstance(left, Tree) or left.data != "binop" or id(left) in self.constant_ids:
+            if not isinstance(left, Tree) or left.data != "binop":
                 break
             chain.append(left)
         result = self.value(chain[-1].children[0])

@@ -14,6 +14,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from cf_rules.errors import RuleError
+from .access import AccessPolicy, install as install_access
 from .api.common import error_response, http_error_code
 from .errors import ApiError
 from .generators import ModelRegistry
@@ -22,8 +23,10 @@ from .settings import Settings
 log = logging.getLogger("cf_service")
 
 
-def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> Flask:
-    """Build the app. `registry` lets tests and tools hand in generators already loaded."""
+def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None,
+               access: AccessPolicy | None = None) -> Flask:
+    """Build the app. `registry` lets tests and tools hand in generators already loaded; `access`
+    (default: from CF_ALLOWED_HOSTS, CF_ALLOWED_ORIGINS, CF_FRAME_ANCESTORS) says who may call it."""
     settings = settings or Settings.from_env()
     _configure_logging(settings.log_level)
 
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     # generation runs here so a request can give up on it after CF_REQUEST_TIMEOUT_S (504)
     app.extensions["cf_executor"] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cf-generate")
 
+    install_access(app, access or AccessPolicy.from_env())   # before any other check: a foreign page gets nothing
     from .api import register_blueprints
     register_blueprints(app)
     _register_error_handlers(app)
@@ -75,7 +79,7 @@ def _register_error_handlers(app: Flask) -> None:
     def _rule_error(err: RuleError):
         body = err.to_dict()
         code, message, hint = body.pop("code"), body.pop("message"), body.pop("hint", None)
-        status = 413 if code == "workbook_too_large" else 422
+        status = 413 if code in ("workbook_too_large", "workbook_sheet_too_large") else 422
         return error_response(status, code, message, hint=hint, details=body or None)
 
     @app.errorhandler(HTTPException)
@@ -89,10 +93,21 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        if _is_body_read_error(err):
+            # gunicorn's reader refused the body while the app read it (a chunk size 'ZZZ', a body
+            # cut short): the caller's mistake, not a bug
+            return error_response(400, "malformed_body", f"The request body could not be read ({err}).",
+                                  hint="Send the body with a correct Content-Length or valid chunked encoding.")
         # a bug, not the caller's fault: log the traceback, tell the caller nothing internal
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "The service hit an unexpected error.",
                               hint="Retry; if it persists, report it with the time of the request.")
+
+
+def _is_body_read_error(err: Exception) -> bool:
+    """An error raised by the WSGI server's body reader (gunicorn.http.errors) or a connection
+    that broke while the body was read."""
+    return type(err).__module__.startswith("gunicorn.http") or isinstance(err, (ConnectionError, TimeoutError))
 
 
 def _register_request_logging(app: Flask) -> None:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .. import syntax
 from ..errors import UnsupportedRuleError
-from .writer import (CellRange, _check_arity, _is_row_rule, _nested, _rank, _text_arg,
+from .native import (CellRange, _check_arity, _is_row_rule, _nested, _rank, _text_arg,
                            bar_colour, condition_formula, icon_set_name, parse_range, quote_text,
                            scale_colours, to_openpyxl_rule)
 from .styles import Style, with_defaults

@@ -14,8 +14,8 @@ from .. import pipeline
 from cf_rules.errors import RuleError
 from cf_rules.explain import explain
 from ..errors import ApiError
-from .common import (field_error, json_body, optional_int, optional_table, parse_style, require_text,
-                     run_with_timeout, settings, too_deep)
+from .common import (MAX_REQUEST_CHARS, field_error, json_body, optional_int, optional_table, parse_style,
+                     require_text, run_with_timeout, settings, text_field, too_deep)
 
 bp = Blueprint("cf", __name__, url_prefix="/v1/cf")
 
@@ -87,7 +87,8 @@ def preview():
         raise field_error("table", "is required for a preview.",
                           hint='Send the cells, header first: [["Region","Sales"],["North",420]].')
     style = parse_style(body.get("style"))
-    return jsonify(pipeline.preview_rule(text, rows, style=style, address=optional_address(body)))
+    address = optional_address(body)
+    return jsonify(run_with_timeout(pipeline.preview_rule, text, rows, style=style, address=address, work="preview"))
 
 
 # ---------------------------------------------------------------- workbook uploads
@@ -118,7 +119,11 @@ def form_json_list(name: str, example: str) -> list:
     """A JSON list sent as a form field or as a file part."""
     raw = request.form.get(name)
     if raw is None and name in request.files:
-        raw = request.files[name].read().decode("utf-8", errors="replace")
+        try:
+            raw = request.files[name].read().decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ApiError(400, "invalid_json", f"Field '{name}' is not UTF-8 text (byte {err.start}).",
+                           hint="Save the file as UTF-8.", details={"field": name}) from None
     if raw is None:
         raise field_error(name, "is required.", hint=f"Send it as a form field holding JSON, e.g. {example}")
     try:
@@ -142,13 +147,13 @@ def _entry_text(entry: dict, key: str, index: int, name: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
         raise field_error(f"{name}[{index}].{key}", "is required and must be a non-empty string.")
-    return value.strip()
+    return text_field(f"{name}[{index}].{key}", value, MAX_REQUEST_CHARS)   # a lone surrogate is a 400
 
 
 @bp.post("/apply")
 def apply():
     """The workbook back with the rules written as native conditional formats."""
-    from cf_rules.excel.writer import RuleApplication, apply_rules
+    from cf_rules.excel.package import RuleApplication, apply_rules
 
     data, name, suffix = uploaded_workbook()
     example = '[{"rule": "LessThan(500)", "sheet": "Sheet1", "range": "B2:B20"}]'
@@ -166,7 +171,9 @@ def apply():
                                             cell_range=_entry_text(entry, "range", index, "rules"),
                                             style=parse_style(entry.get("style"), f"rules[{index}].style")
                                             or pipeline.style_from_request("")))
-    output = apply_rules(data, applications, **safety_limits())   # checks the workbook first
+    limits = safety_limits()     # read here: the work runs outside the request context
+    # checks the workbook first, and that it is the kind its name says (Excel refuses a mismatch)
+    output = run_with_timeout(apply_rules, data, applications, kind=suffix[1:], work="apply", **limits)
     download = f"{PurePath(name).stem}-formatted{suffix}"
     response = send_file(BytesIO(output), mimetype=XLSX_TYPES[suffix], as_attachment=True, download_name=download)
     response.headers["X-CF-Rules-Applied"] = str(len(applications))
@@ -185,7 +192,6 @@ def batch():
     """Generate and apply the best rule for each (sheet, range, request); JSON with the report
     and the formatted workbook as base64 (one response the task pane can read and save)."""
     from ..batch import BatchItem, run_batch
-    from cf_rules.excel.safety import check_workbook
 
     data, name, suffix = uploaded_workbook()
     example = '[{"sheet": "Sheet1", "range": "A1:D20", "request": "highlight sales under 500 in red"}]'
@@ -203,12 +209,11 @@ def batch():
                                request=_entry_text(entry, "request", index, "requests")))
     k = optional_int(dict(request.form), "k", low=1, high=settings().max_k, default=min(5, settings().max_k))
     seed = optional_int(dict(request.form), "seed", low=0, high=2**31 - 1, default=None)
-    check_workbook(data, **safety_limits())   # before openpyxl reads the tables
     generator = current_app.extensions["cf_models"].get("cf")
     limits = safety_limits()   # read here: the work runs outside the request context
 
-    def work():
-        return run_batch(data, items, generator, k=k, seed=seed, progress=False, **limits)
+    def work():   # run_batch checks the workbook (and its kind) before openpyxl reads the tables
+        return run_batch(data, items, generator, k=k, seed=seed, progress=False, kind=suffix[1:], **limits)
 
     output, report = run_with_timeout(work, budget_factor=len(items))  # one budget per request
     download = f"{PurePath(name).stem}-formatted{suffix}"

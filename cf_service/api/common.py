@@ -42,6 +42,11 @@ _HTTP_CODES = {
 def http_error_code(err, req, max_bytes: int) -> tuple[str, str, str | None]:
     """(code, message, hint) for one of werkzeug's HTTP exceptions."""
     code, message, hint = _HTTP_CODES.get(err.code, (None, None, None))
+    if err.code == 413 and req.content_length is not None and max_bytes and req.content_length <= max_bytes:
+        # the body is within the limit: one text field of a multipart form is over the form-field limit
+        field_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
+        return ("form_field_too_large", f"A form field is larger than the {field_limit / 1e6:g} MB a text field may hold.",
+                "Send large JSON as a file part instead (curl -F rules=@rules.json).")
     if code is None:
         name = (err.name or "error").lower().replace(" ", "_")
         return name, err.description or err.name, None
@@ -59,6 +64,11 @@ def json_body() -> dict:
                         else "Expected a JSON body but the request has no Content-Type."),
                        hint="Send the body as JSON with 'Content-Type: application/json'.")
     raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit and len(raw) >= limit:
+        # a chunked body is cut at the limit by the reader; say so instead of "unterminated string"
+        raise ApiError(413, "payload_too_large", f"The request body is larger than the {limit / (1024 * 1024):g} MB limit.",
+                       hint="Send a smaller table, or raise CF_MAX_UPLOAD_MB.")
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -70,6 +80,9 @@ def json_body() -> dict:
                        hint="Check quotes, commas and brackets.", details={"position": err.pos}) from None
     except RecursionError:
         raise too_deep("The body") from None
+    except ValueError as err:   # an integer past Python's 4300-digit conversion limit
+        raise ApiError(400, "invalid_json", f"The body holds a number that cannot be read: {err}.",
+                       hint="Excel numbers have at most 15 significant digits; send longer ones as text.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", f"The body must be a JSON object, not {type(body).__name__}.",
                        hint='Send an object such as {"request": "highlight sales under 500 in red"}.')
@@ -89,10 +102,10 @@ def field_error(name: str, message: str, hint: str | None = None) -> ApiError:
 def require_text(body: dict, name: str, *, max_chars: int = MAX_REQUEST_CHARS, example: str = "") -> str:
     if name not in body or body[name] is None:
         raise field_error(name, "is required.", hint=f'Add "{name}": {json.dumps(example or "...")} to the body.')
-    return _text(name, body[name], max_chars)
+    return text_field(name, body[name], max_chars)
 
 
-def _text(name: str, value, max_chars: int) -> str:
+def text_field(name: str, value, max_chars: int) -> str:
     if not isinstance(value, str):
         raise field_error(name, f"must be a string, not {_json_type(value)}.")
     try:
@@ -157,7 +170,7 @@ def parse_style(value, name: str = "style") -> Style | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return style_from_request(_text(name, value, 200))
+        return style_from_request(text_field(name, value, 200))
     if not isinstance(value, dict):
         raise field_error(name, f"must be an object or a string, not {_json_type(value)}.",
                           hint='Use {"fill": "#FFC7CE", "font_color": "#9C0006"} or words like "bold green text".')
@@ -206,12 +219,14 @@ def settings():
     return current_app.config["CF_SETTINGS"]
 
 
-def run_with_timeout(fn, *args, budget_factor: int = 1, **kwargs):
-    """Run `fn` in the generation pool; a 504 if it takes longer than CF_REQUEST_TIMEOUT_S
-    (times `budget_factor` for work made of several generations, such as a batch).
+def run_with_timeout(fn, *args, budget_factor: int = 1, work: str = "generation", **kwargs):
+    """Run `fn` in the work pool; a 504 if it takes longer than CF_REQUEST_TIMEOUT_S (times
+    `budget_factor` for work made of several generations, such as a batch). Generation, previews,
+    applies and batches all run under this budget. `work` names it in the 504.
 
-    Python cannot stop a running torch call, so a timed-out generation finishes in the background
-    and its result is dropped; the caller gets its answer (the 504) on time.
+    Python cannot stop a running call, so a timed-out one finishes in the background and its
+    result is dropped; the caller gets its answer (the 504) on time. What bounds that background
+    work is each step's own budget (the formula cell-read cap, the workbook part caps).
     """
     timeout = settings().request_timeout_s * max(1, budget_factor)
     future = current_app.extensions["cf_executor"].submit(fn, *args, **kwargs)
@@ -220,10 +235,15 @@ def run_with_timeout(fn, *args, budget_factor: int = 1, **kwargs):
     except RuleError:
         raise                         # a ValueError too, but the app answers it with its own 422
     except ValueError as err:
+        if work != "generation":
+            raise
         # the generator checks its arguments (k, steps, request) with ValueError
         raise ApiError(400, "invalid_request", f"The model refused the request: {err}.",
                        hint="Check k, steps and the request text.") from None
     except FutureTimeout:
         future.cancel()
-        raise ApiError(504, "generation_timeout", f"Generation took longer than {timeout:g} s.",
-                       hint="Ask for fewer candidates (k) or fewer steps, or raise CF_REQUEST_TIMEOUT_S.") from None
+        if work == "generation":
+            raise ApiError(504, "generation_timeout", f"Generation took longer than {timeout:g} s.",
+                           hint="Ask for fewer candidates (k) or fewer steps, or raise CF_REQUEST_TIMEOUT_S.") from None
+        raise ApiError(504, "request_timeout", f"The {work} took longer than {timeout:g} s.",
+                       hint="Send a smaller table or workbook, or raise CF_REQUEST_TIMEOUT_S.") from None

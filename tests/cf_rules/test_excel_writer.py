@@ -11,8 +11,8 @@ import pytest
 
 from cf_rules import syntax
 from cf_rules.errors import UnsupportedRuleError, WorkbookError
-from cf_rules.excel.writer import (RuleApplication, apply_rules, parse_range, rule_formula,
-                                           to_openpyxl_rule, write_rules_to_worksheet)
+from cf_rules.excel.native import parse_range, rule_formula, to_openpyxl_rule, write_rules_to_worksheet
+from cf_rules.excel.package import RuleApplication, apply_rules
 from cf_rules.excel.styles import Style, style_from_request
 from tests.fixtures.workbooks import (VBA_BYTES, build_extension_xlsx, build_pivot_xlsx, build_rich_xlsx,
                                       build_xlsm)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from cf_rules.syntax import CATALOGUE, Condition, Formula, Number, canonical_name
 from cf_rules.explain import explain
 from cf_rules.parser import parse
-from tests.rules.test_printer import rules
+from tests.cf_rules.test_printer import rules
 
 # one example per catalogue kind (TopPercent/BottomPercent are read as top/bottom with a %)
 EXAMPLES = {

@@ -193,7 +193,7 @@ def test_excel_round_uses_shown_digits():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cf_rules.formula_values import Grid, criterion_equality_key as _criterion_equality_key, ordered_criterion as _ordered_criterion  # noqa: E402
+from cf_rules.formula_values import Grid, criterion_equality_key, ordered_criterion  # noqa: E402
 
 _cells = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "A", "b", "2", "ab", " "]),
                    st.booleans(), st.just(ExcelError("#N/A")), st.just(date(1900, 1, 2)))
@@ -206,11 +206,11 @@ _criteria = st.one_of(_cells, st.builds(lambda op, x: op + x, st.sampled_from(["
 def test_countif_fast_paths_match_the_predicate(values, criterion):
     grid = Grid([[v] for v in values])
     slow = sum(1 for v in values if countif_test(criterion)(v))
-    key = _criterion_equality_key(criterion)
+    key = criterion_equality_key(criterion)
     if key is not None:
         assert grid.equal_counts().get(key, 0) == slow
-    elif _ordered_criterion(criterion) is not None:
-        assert grid.count_ordered(*_ordered_criterion(criterion)) == slow
+    elif ordered_criterion(criterion) is not None:
+        assert grid.count_ordered(*ordered_criterion(criterion)) == slow
 
 
 def test_anchored_subtrees_are_computed_once():
@@ -218,3 +218,60 @@ def test_anchored_subtrees_are_computed_once():
     t = table_from_json(rows)
     result = execute(parse("=AND(A2>AVERAGE($A$2:$A$401), COUNTIF($A$2:$A$401, \">\"&A2)<10)"), t)
     assert result.cells == [f"A{r}" for r in range(392, 402)]
+
+
+# --- budgets: ranges read only the table, a rule has a cell-read budget, chains do not recurse ---
+
+SMALL = table_from_json([["V"], [1], [2], [3]])                             # A1:A4
+PAIRS = table_from_json([["V", "W"], [1, "x"], [2, None], [3, "y"]])          # A1:B4, B3 blank
+
+
+@pytest.mark.parametrize("huge, bounded", [
+    ("=SUM($A$1:$XFD$1048576)>A2*2", "=SUM($A$1:$A$4)>A2*2"),
+    ("=MAX(A$1:A$1048576)=A4", "=MAX(A$1:A$4)=A4"),
+    ('=COUNTIF($A$1:$XFD$1048576,"<>")=4', '=COUNTIF($A$1:$A$4,"<>")=4'),
+    ("=AVERAGE($A$2:$Z$1048576)<A2+1", "=AVERAGE($A$2:$A$4)<A2+1"),
+])
+def test_a_range_as_large_as_the_sheet_gives_what_the_table_gives(huge, bounded):
+    # the cells outside the table read as blanks, which SUM, MAX, AVERAGE and COUNTIF "<>" skip
+    assert execute(parse(huge), SMALL).cells == execute(parse(bounded), SMALL).cells
+    assert execute(parse(huge), SMALL).cells
+
+
+def test_countif_counts_the_blanks_outside_the_table():
+    blanks_on_sheet = 1_048_576 * 16_384 - 8 + 1          # every cell but the 8 of the table, plus B3
+    assert ev('=COUNTIF($A$1:$XFD$1048576,"")', table=PAIRS) == blanks_on_sheet
+    assert ev('=COUNTIF($A$1:$XFD$1048576,"=")', table=PAIRS) == blanks_on_sheet
+    assert ev('=COUNTIF($A$1:$XFD$1048576,"<>")', table=PAIRS) == 7
+    assert ev('=COUNTIF($C$1:$D$10,"")', table=PAIRS) == 20     # wholly outside the table
+
+
+def test_a_rule_over_its_cell_read_budget_is_refused(monkeypatch):
+    from cf_rules import formula
+    from cf_rules.formula import FormulaTooCostly
+
+    rows = [["V"]] + [[i % 7] for i in range(600)]
+    table = table_from_json(rows)
+    # a moving range from the cell to the end of the data: ~n^2/2 = 180,000 reads
+    monkeypatch.setattr(formula, "MAX_CELL_READS", 50_000)
+    with pytest.raises(FormulaTooCostly) as info:
+        execute(parse("=COUNTIF(A2:A$601,A2)>1"), table)
+    assert info.value.code == "formula_too_costly" and "50,000" in info.value.message
+    # the same test with an anchored range reads it once
+    assert len(execute(parse("=COUNTIF($A$2:$A$601,A2)>1"), table).cells) == 600
+
+
+@pytest.mark.parametrize("terms", [300, 600, 2000])
+def test_a_long_flat_formula_is_evaluated_without_recursion(terms):
+    rule = parse("=" + "+".join(["A2"] * terms) + f">{terms * 1.5}")
+    assert execute(rule, SMALL).cells == ["A3", "A4"]
+    text = "=" + "&".join(['"a"'] * terms) + "=" + '"' + "a" * terms + '"'
+    assert execute(parse(text), SMALL).cells == ["A2", "A3", "A4"]
+
+
+def test_nesting_past_excels_64_levels_is_refused():
+    deep = "=" + "IF(A2>0," * 70 + "1" + ",0)" * 70
+    with pytest.raises(UnsupportedRuleError, match="64 levels"):
+        execute(parse(deep), SMALL)
+    ok = "=" + "IF(A2>0," * 60 + "1" + ",0)" * 60
+    assert execute(parse(ok), SMALL).cells == ["A2", "A3", "A4"]

@@ -201,3 +201,16 @@ def test_every_string_a_value_pattern_matches_passes_the_plain_text_shortcut(dat
     text = data.draw(st.from_regex(pattern, fullmatch=True))
     assert text[0] in "+-." or text[0].isdecimal()
     assert type(t.coerce_json_value("North " + text)) is str          # and text before it stays text
+
+
+@pytest.mark.parametrize("digits", [310, 400])
+def test_a_json_integer_past_float_range_is_a_table_error(digits):
+    with pytest.raises(TableError, match=f"{digits}-digit integer"):
+        table_from_json([["V"], [10 ** (digits - 1)]])
+
+
+def test_digit_strings_past_float_range_stay_text():
+    long_digits = "9" * 5000                      # past Python's 4300-digit int conversion limit too
+    t = table_from_json([["V"], ["1" * 310], [long_digits], ["1" * 300]])
+    assert t.rows[0][0] == "1" * 310 and t.rows[1][0] == long_digits
+    assert t.rows[2][0] == int("1" * 300)
