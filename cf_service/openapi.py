@@ -266,23 +266,30 @@ _STREAM_PARAMS = [
     {"name": "task", "in": "path", "required": True, "schema": {"type": "string", "enum": ["cf", "bash", "python"]}},
     {"name": "request", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 2000}},
     {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "steps", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {"name": "steps", "in": "query", "description": "sampling steps of the answer, as for POST /generate.",
+     "schema": {"type": "integer", "minimum": 1}},
+    {"name": "seed", "in": "query", "description": "without one, the generator's fixed default: the same answer "
+     "as POST /generate for the same request, table and k.", "schema": {"type": "integer", "minimum": 0}},
+    {"name": "display_steps", "in": "query", "description": "steps of the display trajectory (default 24).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 64}},
     {"name": "table", "in": "query", "description": "cf only: the table as URL-encoded JSON.",
      "schema": {"type": "string"}},
     {"name": "address", "in": "query", "description": "cf only: where the table sits.", "schema": {"type": "string"}},
     {"name": "style", "in": "query", "description": "cf only: style words.", "schema": {"type": "string"}},
 ]
 
-_STREAM_DESCRIPTION = """Server-Sent Events, one per sampling step, so a client can show code emerging from noise:
+_STREAM_DESCRIPTION = """The answer, then the model's denoising of it, so a client can show code emerging from noise:
 
-    event: start   data: {"task", "request", "k", "steps"}
-    event: step    data: {"step": 0, "t": 999, "codes": ["...", "..."]}     (one per step, then one with
-                   "restart": true at the restart step when the model restarts its draws)
-    event: result  data: the body POST /v1/{task}/generate returns (cf: with previews)
+    event: start   data: {"task", "request", "k", "steps", "display_steps"}
+    event: answer  data: the body POST /v1/{task}/generate returns (cf: with previews), as soon as it exists
+    event: step    data: {"step": 0, "t": 1199, "codes": ["...", "..."]}    (one per display step, sent as
+                   computed: what the sampler's latent spells, one line per candidate of the answer; the
+                   last has "final": true and its codes are exactly the answer's rules)
+    event: result  data: the answer again (the stream is complete)
     event: error   data: {"error": {"code", "message", "hint"}}             (ends the stream)
 
-Errors found before streaming starts are ordinary JSON error responses."""
+Comment lines (": working") keep the connection checked while the answer is computed; the model stops
+when the client goes away. Errors found before streaming starts are ordinary JSON error responses."""
 
 PATHS = {
     "/healthz": {"get": {

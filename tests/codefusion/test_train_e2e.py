@@ -41,13 +41,15 @@ def test_tiny_model_learns_toy_mapping(tmp_path):
         hits += cands[0].code == rec.code
     assert hits >= 0.75 * len(train_recs), f"only {hits}/{len(train_recs)} training pairs reproduced"
 
-    frames = list(gen.stream(train_recs[0].nl, k=2, steps=5, seed=1))
-    assert [f["step"] for f in frames] == list(range(5))
-    assert all(len(f["codes"]) == 2 for f in frames)
+    # the display trajectory: x_T, 5 steps, and the answer itself when the last step differs from it
+    frames = list(gen.stream(train_recs[0].nl, k=2, steps=5, seed=1, display_steps=5))
+    assert [f["step"] for f in frames] == list(range(len(frames))) and len(frames) in (6, 7)
+    answer = [c.code for c in frames[-1]["candidates"]]
+    assert frames[-1]["final"] and frames[-1]["codes"] == answer
+    assert all(len(f["codes"]) == len(answer) for f in frames)
 
     restarting = load_generator("bash", out, restart_t=100, restarts=2)   # tiny: T = 200
-    frames = list(restarting.stream(train_recs[0].nl, k=2, steps=3, seed=1))
-    assert [f["t"] for f in frames][-1] == 100                 # the restart is the last frame
+    frames = list(restarting.stream(train_recs[0].nl, k=2, steps=3, seed=1, display_steps=3))
     assert frames[-1]["candidates"] == restarting.generate(train_recs[0].nl, k=2, steps=3, seed=1)
     with pytest.raises(ValueError, match="restart_t"):
         load_generator("bash", out, restart_t=200)
