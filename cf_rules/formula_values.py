@@ -81,19 +81,74 @@ class Grid:
 
 
 
+class Wildcard:
+    """An Excel wildcard pattern (`*` any run, `?` one character, `~*` `~?` `~~` literal) matched
+    without backtracking: the pieces between the stars are placed one after another, each at its
+    first place, which finds a match whenever there is one. A regex with one `.*` per star would
+    take exponential time on "a*a*a*a*b" against a long run of a's."""
+
+    def __init__(self, pattern: str):
+        pieces, piece, i = [], [], 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
+                piece.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            if ch == "*":
+                pieces.append(piece)
+                piece = []
+            else:
+                piece.append("." if ch == "?" else re.escape(ch))
+            i += 1
+        pieces.append(piece)
+        self.pieces = [re.compile("".join(p), re.IGNORECASE | re.DOTALL) for p in pieces]
+        self.last_length = len(pieces[-1])        # each piece matches a fixed number of characters
+
+    def search(self, text: str, pos: int = 0) -> "_Found | None":
+        """Where the leftmost match starts at or after `pos` (`.start()`), or None."""
+        first = self.pieces[0].search(text, pos)
+        if first is None:
+            return None
+        at = first.end()
+        for piece in self.pieces[1:]:
+            found = piece.search(text, at)
+            if found is None:
+                return None      # a later start of the first piece leaves less room, so no match at all
+            at = found.end()
+        return _Found(first.start())
+
+    def fullmatch(self, text: str) -> bool | None:
+        """True when the whole text matches, else None (like re's fullmatch, for `is not None`)."""
+        if len(self.pieces) == 1:
+            return True if self.pieces[0].fullmatch(text) else None
+        head = self.pieces[0].match(text)
+        if head is None:
+            return None
+        at = head.end()
+        for piece in self.pieces[1:-1]:
+            found = piece.search(text, at)
+            if found is None:
+                return None
+            at = found.end()
+        tail_start = len(text) - self.last_length
+        if tail_start < at or self.pieces[-1].fullmatch(text, tail_start) is None:
+            return None
+        return True
+
+
+class _Found:
+    def __init__(self, start: int):
+        self._start = start
+
+    def start(self) -> int:
+        return self._start
+
+
 @lru_cache(maxsize=1024)   # SEARCH and COUNTIF ask for the same pattern again for every cell
-def wildcard_regex(pattern: str) -> re.Pattern:
-    """Excel's SEARCH pattern: `*` any run, `?` one character, `~*` `~?` `~~` literal."""
-    parts, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+def wildcard_regex(pattern: str) -> Wildcard:
+    """Excel's SEARCH/COUNTIF pattern as a `Wildcard` (search and fullmatch, like a compiled regex)."""
+    return Wildcard(pattern)
 
 
 @lru_cache(maxsize=1024)   # FIND: the same needle for every cell

@@ -275,3 +275,39 @@ def test_nesting_past_excels_64_levels_is_refused():
         execute(parse(deep), SMALL)
     ok = "=" + "IF(A2>0," * 60 + "1" + ",0)" * 60
     assert execute(parse(ok), SMALL).cells == ["A2", "A3", "A4"]
+
+
+@pytest.mark.parametrize("rule", ['=ISNUMBER(SEARCH("a*a*a*a*a*a*b",A2))', '=COUNTIF(A2,"*a*a*a*a*a*a*b")>0',
+                                  "TextContains(a*a*a*a*a*a*b)"])
+def test_wildcards_do_not_backtrack_on_long_text(rule):
+    # a regex with one .* per star takes exponential time here; the pieces are placed in one pass
+    table = table_from_json([["V"], ["a" * 20_000], ["a" * 20_000 + "b"]])
+    assert execute(parse(rule), table).cells == ["A3"]
+
+
+def test_wildcards_agree_with_a_regex_on_short_text():
+    import random
+    import re
+
+    from cf_rules.formula_values import Wildcard
+
+    def regex(pattern):
+        out, i = [], 0
+        while i < len(pattern):
+            if pattern[i] == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
+                out.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            out.append({"*": ".*", "?": "."}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+        return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+    rng = random.Random(0)
+    for _ in range(3000):
+        pattern = "".join(rng.choice("ab*?~") for _ in range(rng.randint(0, 6)))
+        text = "".join(rng.choice("abAB*?~") for _ in range(rng.randint(0, 8)))
+        pos = rng.randint(0, len(text))
+        fast, slow = Wildcard(pattern), regex(pattern)
+        assert (fast.fullmatch(text) is not None) == (slow.fullmatch(text) is not None), (pattern, text)
+        found, expected = fast.search(text, pos), slow.search(text, pos)
+        assert (found and found.start()) == (expected and expected.start()), (pattern, text, pos)
