@@ -32,7 +32,8 @@ The values themselves (coercions, errors, range grids, COUNTIF criteria) are `fo
 Budgets: a range reads only its intersection with the table (a range as large as the sheet,
 `$A$1:$XFD$1048576`, costs what the table costs: the cells outside are counted as blanks); the
 cells read over all cells of one rule are capped at MAX_CELL_READS (FormulaTooCostly, a 422);
-nesting is capped at Excel's 64 levels, and chains of operators are folded in a loop.
+nesting is capped at Excel's 64 levels, and chains of operators are folded in a loop; wildcard
+patterns (SEARCH, COUNTIF) are matched in one pass (formula_values.Wildcard), never by a backtracking regex.
 
 Why our own evaluator rather than a library. We looked at the two maintained Python Excel
 formula engines:
