@@ -71,6 +71,7 @@ from .table import ExcelError, Table, as_text, compare, is_error, is_number, to_
 MAX_CELL_READS = 10_000_000
 # Excel's own limit on nested functions; a deeper formula would also exhaust Python's stack.
 MAX_NESTING = 64
+MAX_TEXT = 32_767          # characters in a cell's text: a longer & result is #VALUE! in Excel
 
 SUPPORTED_FUNCTIONS = (
     "AND", "OR", "NOT", "IF", "ISBLANK", "ISNUMBER", "ISTEXT", "ISERROR", "LEN", "LEFT",
@@ -337,7 +338,10 @@ class _Context:
                 return a / b
             return power(a, b)
         if op == "&":
-            return as_text(a) + self.text(right)
+            joined = as_text(a) + self.text(right)
+            if len(joined) > MAX_TEXT:     # Excel's #VALUE!; also keeps A2&A2&... from growing without bound
+                raise Raised(VALUE_ERROR)
+            return joined
         b = self.scalar(right)
         order = compare(a, b)
         return {"=": order == 0, "<>": order != 0, "<": order < 0, "<=": order <= 0,

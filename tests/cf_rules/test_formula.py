@@ -311,3 +311,11 @@ def test_wildcards_agree_with_a_regex_on_short_text():
         assert (fast.fullmatch(text) is not None) == (slow.fullmatch(text) is not None), (pattern, text)
         found, expected = fast.search(text, pos), slow.search(text, pos)
         assert (found and found.start()) == (expected and expected.start()), (pattern, text, pos)
+
+
+def test_text_joined_past_excels_32767_characters_is_a_value_error():
+    table = table_from_json([["V"], ["x" * 20_000]])
+    assert ev("=LEN(A2&A2)", table=table) == VALUE
+    assert ev('=LEN(A2&"y")', table=table) == 20_001
+    rule = "=" + "&".join(["A2"] * 2000) + '="x"'      # would be a 40 MB string per cell
+    assert execute(parse(rule), table).cells == []
