@@ -2,7 +2,8 @@
 import pytest
 
 from codefusion.tasks.cf.literals import (Masked, extract_literals, mask_request, mask_target, number_spelling, restore,
-                                 rule_literal_spans, slot_for, copy_accuracy)
+                                 rule_literal_spans, slot_for)
+from codefusion.tasks.cf.copy_report import copy_accuracy
 
 
 def values(request, kind=None, **kw):

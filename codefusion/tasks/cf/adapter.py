@@ -29,19 +29,20 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import replace
-from functools import lru_cache
 from datetime import date, datetime
 from typing import NamedTuple
 
-from cf_rules.syntax import CATALOGUE, Condition, Number, Text, canonical_name, iter_conditions
 from cf_rules.errors import RuleError
 from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
+from cf_rules.rewrite import (_read_columns, _unwrapped, flip_connective, ground, ground_in_order,
+                              parse_canonical, siblings, unground)
 from cf_rules.runs import execute_once
+from cf_rules.syntax import Condition, Number, iter_conditions
 from cf_rules.table import Table, table_from_json
 
 from .literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
+from .repair import _nonsense_literal, _quote, keyword_rules, repair  # noqa: F401  (repair: tests and callers)
 from ..base import Candidate, TaskAdapter, register_task
 
 MAX_DESCRIBED_COLUMNS = 8
@@ -126,106 +127,6 @@ def benchmark_columns(table: Table | None) -> list[int] | None:
         return [1]
     return None
 
-
-# ----------------------------------------------------------------------------------------------
-# repairs
-
-def repair(code: str) -> str:
-    """A light syntactic repair of decoded rule text: strip, cut trailing junk after the first
-    complete call, drop commas before ')', close unbalanced brackets and parentheses."""
-    text = " ".join(code.split())
-    if not text:
-        return text
-    if text.startswith("="):
-        return text
-    depth_paren, depth_brack, quote, end = 0, 0, None, None
-    out = []
-    for i, ch in enumerate(text):
-        if quote:
-            out.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "\"'" and out and out[-1] in "(, ":
-            quote = ch
-        elif ch == "(":
-            depth_paren += 1
-        elif ch == ")":
-            if depth_paren == 0:
-                continue            # a stray ')'
-            depth_paren -= 1
-        elif ch == "[":
-            depth_brack += 1
-        elif ch == "]":
-            if depth_brack == 0:
-                continue
-            depth_brack -= 1
-        out.append(ch)
-        if depth_paren == 0 and "(" in out:
-            end = len(out)
-            break
-    text = "".join(out[:end] if end else out).rstrip(" ,")
-    if quote:
-        text += quote
-    text = re.sub(r",\s*\)", ")", text)
-    text += "]" * depth_brack if end is None else ""
-    if end is None:
-        text = text.rstrip(" ,") + ")" * max(0, text.count("(") - text.count(")"))
-    return text
-
-
-# ----------------------------------------------------------------------------------------------
-# a keyword reader for when the model gives nothing valid
-
-def keyword_rules(masked: Masked) -> list[str]:
-    """Rules read off the request's words, literals from its placeholders. Deliberately small:
-    only the unambiguous cues; an empty list when none is present."""
-    text = masked.text.lower()
-    slots = masked.slot_values()
-    num = [slots[s] for s in sorted(slots) if s.startswith("<NUM")]
-    strs = [slots[s] for s in sorted(slots) if s.startswith("<STR")]
-    out = []
-    if num:
-        a = num[0]
-        if re.search(r"\bbetween\b", text) and len(num) >= 2:
-            out.append(f"Between({num[0]}, {num[1]})")
-        elif re.search(r"\b(top|highest|largest|best)\b", text):
-            out.append(f"top({a}%)" if "%" in text else f"top({a})")
-        elif re.search(r"\b(bottom|lowest|smallest|worst)\b", text):
-            out.append(f"bottom({a}%)" if "%" in text else f"bottom({a})")
-        elif re.search(r"\b(at least|or more|greater than or equal|>=)", text):
-            out.append(f"GreaterThanEqual({a})")
-        elif re.search(r"\b(at most|or less|less than or equal|<=)", text):
-            out.append(f"LessThanEqual({a})")
-        elif re.search(r"\b(greater|more|above|over|exceed\w*|higher|larger|bigger)\b|>", text):
-            out.append(f"GreaterThan({a})")
-        elif re.search(r"\b(less|below|under|lower|smaller|fewer)\b|<", text):
-            out.append(f"LessThan({a})")
-        elif re.search(r"\b(equal\w*|exactly|is|are)\b|=", text):
-            out.append(f"Equals({a})")
-    if strs and not out:
-        value = strs[0]
-        if re.search(r"\b(start|begin)", text):
-            out.append(f"TextStartsWith({value})")
-        elif re.search(r"\bend(s|ing)?\b", text):
-            out.append(f"TextEndsWith({value})")
-        elif re.search(r"\b(contain\w*|include\w*|in them|mention\w*)\b", text):
-            out.append(f"TextContains({value})")
-        else:
-            out.append(f"TextEquals({value})")
-    for pattern, rule in ((r"\babove (the )?average\b", "aboveAverage()"), (r"\bbelow (the )?average\b", "belowAverage()"),
-                          (r"\bduplicate", "Duplicate()"), (r"\bunique\b", "Unique()"),
-                          (r"\b(not blank|non-blank|not empty|non-empty)\b", "NOT(Blanks())"),
-                          (r"\b(blank|empty)\b", "Blanks()"), (r"\berrors?\b", "Errors()"),
-                          (r"\bcolou?r ?scale|heat ?map|gradient\b", "ColorScale()"), (r"\bdata ?bars?\b", "DataBar()"),
-                          (r"\bicon", "IconSet()"), (r"\btop\b", "top(10)"), (r"\bbottom\b", "bottom(10)")):
-        if not out and re.search(pattern, text):
-            out.append(rule)
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
-# the adapter
 
 def _add_rewrites(valid: list, rewrite, as_reading) -> None:
     """Append `as_reading(reading, rewrite(reading.code))` for each reading `rewrite` changes (None: no
@@ -461,45 +362,6 @@ class CFTask(TaskAdapter):
                 "'greater than 500', 'contains Done', 'top 10', 'duplicates' or 'a colour scale'")
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _nonsense_literal(rule, request: str = "") -> bool:
-    """A rule the grammar accepts but no person meant, decoding debris: a broken column reference
-    (`GreaterThan(c[])`), brackets the request does not have (`GreaterThan(250[])`,
-    `TextContains(Osaka[])`: in the rule language brackets belong to `c[i]` only, so these are
-    pieces of a column reference glued to a literal), or a comparison with a rule name
-    (`LessThan(LessThan)`). Text rules keep such words: `TextContains(Error)` is a real request."""
-    folded_request = request.casefold()
-    for cond in iter_conditions(rule):
-        for arg in cond.args:
-            if not isinstance(arg, Text):
-                continue
-            if _BROKEN_COLUMN.match(arg.value):
-                return True
-            if ("[" in arg.value or "]" in arg.value) and arg.value.casefold() not in folded_request:
-                return True
-            if CATALOGUE[cond.name].family == "compare" and (
-                    not any(ch.isalnum() for ch in arg.value) or arg.value.strip().lower() == "c"):
-                return True   # `Between(5, ])`, `LessThan(c)`: punctuation or a column without its index
-            if CATALOGUE[cond.name].family == "compare" and (canonical_name(arg.value) or _GLUED_NAME.match(arg.value)):
-                return True   # `LessThan(LessThan)`, `LessThan(c[2], GreaterThanEqual500)`
-    return False
-
-
-_GLUED_NAME = re.compile("(?:" + "|".join(sorted((n for n in CATALOGUE if len(n) >= 5), key=len, reverse=True))
-                         + r")[\d.%\-]", re.IGNORECASE)
-_BROKEN_COLUMN = re.compile(r"^c\s*\[[^\]]*\]?$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def parse_canonical(code: str):
-    """The rule of a canonical code (what restore_valid returns). Ranking, grounding and flipping all read
-    the same few codes of a request, and the AST is immutable, so one parse serves them all."""
-    return parse(code)
-
-
 def _safe_table(table):
     """Rows as given, or None when they are not a table (training records with odd data)."""
     if table is None or isinstance(table, Table):
@@ -600,96 +462,6 @@ def _grounding(code: str, mentioned: frozenset[int], single_range: bool = False,
     return 0 if columns == mentioned else 1
 
 
-def ground(code: str, column: int, bind_cell_rules: bool = True) -> str | None:
-    """`code` with every condition reading `column`: a row rule on another column is moved to it, a cell
-    rule becomes a row rule on it (unless `bind_cell_rules` is False). None when nothing changes, for
-    formulas, and for rules that read two or more columns (which one was meant is not clear)."""
-    rule = parse_canonical(code)
-    if not isinstance(rule, Condition):
-        return None
-    columns = _read_columns(rule)
-    if columns == {column} or len(columns) > 1 or (not columns and not bind_cell_rules):
-        return None
-    return to_canonical(_with_column(rule, column))
-
-
-def ground_in_order(code: str, columns: list[int]) -> str | None:
-    """An AND/OR of as many conditions as `columns` with the i-th condition reading columns[i] ("url is
-    /blog or Channel is Social": conditions follow the request). None when the rule already reads
-    exactly those columns (in whatever order: "Sales over 500 where Region is North"), when the
-    shapes differ, and for other rules."""
-    rule = parse_canonical(code)
-    if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) != len(columns):
-        return None
-    if not all(isinstance(arg, Condition) for arg in rule.args):
-        return None
-    read = [{c.column for c in iter_conditions(arg)} for arg in rule.args]
-    if sorted(c for cols in read for c in cols if c is not None) == sorted(columns) and all(len(c) == 1 for c in read):
-        return None
-    if any(len(cols - {None}) > 1 for cols in read):
-        return None
-    return to_canonical(replace(rule, args=tuple(_with_column(arg, col) for arg, col in zip(rule.args, columns))))
-
-
-def unground(code: str) -> str | None:
-    """`code` as a cell rule when it reads one column (`Last7Days(c[1])` -> `Last7Days()`); None otherwise."""
-    rule = parse_canonical(code)
-    if not isinstance(rule, Condition):
-        return None
-    if len(_read_columns(rule)) != 1:
-        return None
-    return to_canonical(_with_column(rule, None))
-
-
-# rule kinds that read the same arguments, in the order their members are offered for one another
-SIBLING_FAMILIES = (("GreaterThan", "GreaterThanEqual", "Equals", "LessThan", "LessThanEqual", "NotEquals"),
-                    ("Between", "NotBetween"), ("TextContains", "TextEquals", "TextStartsWith", "TextEndsWith"),
-                    ("top", "bottom"), ("aboveAverage", "belowAverage"), ("Duplicate", "Unique"))
-NEGATED_SIBLINGS = ("Blanks", "Errors")
-
-
-def siblings(code: str) -> list[str]:
-    """Other readings of a one-condition rule with the same arguments: `GreaterThan(2006)` ->
-    `GreaterThanEqual(2006)`, `Equals(2006)`, ...; `Blanks()` <-> `NOT(Blanks())`. They fill the k
-    candidates when the model's readings format fewer distinct cell sets than k."""
-    rule = parse_canonical(code)
-    if not isinstance(rule, Condition):
-        return []
-    if rule.name == "NOT" and len(rule.args) == 1 and getattr(rule.args[0], "name", None) in NEGATED_SIBLINGS:
-        return [to_canonical(rule.args[0])]
-    if rule.name in NEGATED_SIBLINGS:
-        return [to_canonical(Condition("NOT", None, (rule,)))]
-    family = next((f for f in SIBLING_FAMILIES if rule.name in f), ())
-    return [to_canonical(replace(rule, name=name)) for name in family if name != rule.name]
-
-
-def _unwrapped(rule):
-    """`AND(x)` and `OR(x)` are just `x` (the model writes them when it drops an arm)."""
-    while isinstance(rule, Condition) and rule.name in ("AND", "OR") and len(rule.args) == 1:
-        rule = rule.args[0]
-    return rule
-
-
-def flip_connective(code: str) -> str | None:
-    """`code` with its outermost AND turned into OR (or OR into AND); None for any other rule."""
-    rule = parse_canonical(code)
-    if not isinstance(rule, Condition) or rule.name not in ("AND", "OR") or len(rule.args) < 2:
-        return None
-    return to_canonical(replace(rule, name="OR" if rule.name == "AND" else "AND"))
-
-
-def _read_columns(rule) -> set[int]:
-    """The table columns a rule's conditions read (empty for a cell rule)."""
-    return {c.column for c in iter_conditions(rule) if c.column is not None}
-
-
-def _with_column(cond: Condition, column: int) -> Condition:
-    if CATALOGUE[cond.name].family == "logic":
-        return replace(cond, args=tuple(_with_column(a, column) if isinstance(a, Condition) else a
-                                        for a in cond.args))
-    return replace(cond, column=column)
-
-
 def on_user_table(table: Table | None) -> bool:
     """A table of a user's sheet, not one of the benchmark's Index/Value tables: candidates are bound to
     its columns and say what they paint (tasks/cf/candidates.py)."""
@@ -710,7 +482,6 @@ _INDEXLESS_COLUMN = re.compile(r"\bc\s*\[[^\]\d,()]*\]")
 
 
 def _is_cell_rule(rule) -> bool:
-    from cf_rules.syntax import iter_conditions
     if not hasattr(rule, "name"):
         return True
     return all(c.column is None for c in iter_conditions(rule))

@@ -48,7 +48,7 @@ def _fraction_column(values) -> bool:
 
 
 def table_candidates(task, codes, scores, drawn, request: str, table: Table, masked, k) -> list[Candidate]:
-    from . import adapter, reader, wording
+    from . import adapter, reader
 
     context = table_context(request, table)
     drawn = [True] * len(codes) if drawn is None else drawn

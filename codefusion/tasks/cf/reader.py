@@ -86,9 +86,20 @@ def reader_rules(request: str, table: Table, context: Context) -> list[tuple[str
                 out.append(rule)
     out += _cue_text_rules(request, context, guesses)
     out += _formula_rules(request, table, context)
-    out += _number_rules(request, context, guesses)
+    numbers = _number_rules(request, context, guesses)
+    values = [rule for rule in out if rule.startswith(("Text", "OR(Text", "AND(Text"))]
+    if values and numbers and not any(f"c[{c}]" in values[0] for c in guesses):
+        out.insert(0, _joined(values[0], numbers[0]))   # "10B kids with a total above 70"
+    out += numbers
     guessed = {rule for rule in out if any(f"c[{c}]" in rule for c in guesses)}
     return [(rule, rule not in guessed) for rule in dict.fromkeys(out)]
+
+
+def _joined(value_rule: str, number_rule: str) -> str:
+    """AND of a value reading and a comparison, flattening an AND the value reading already is."""
+    if value_rule.startswith("AND("):
+        return f"AND({value_rule[4:-1]}, {number_rule})"
+    return f"AND({value_rule}, {number_rule})"
 
 
 def _columns(linking, need, guesses: set[int], most: int = 3) -> list[int]:
