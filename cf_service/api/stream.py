@@ -47,7 +47,7 @@ from .common import field_error, optional_int, optional_table, parse_style, requ
 log = logging.getLogger("cf_service.stream")
 
 bp = Blueprint("stream", __name__, url_prefix="/v1")
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 1.0
 
 
 def sse(event: str, data: dict) -> str:
