@@ -424,3 +424,104 @@ def test_visual_colours_agree_with_the_executor_table():
     assert to_openpyxl_rule(C("DataBar", T("purple")), "A1:A5").dataBar.color.rgb == "FF" + syntax.COLOURS["purple"][1:]
     rule = to_openpyxl_rule(C("ColorScale", T("lightblue"), T("darkred")), "A1:A5")
     assert [c.rgb for c in rule.colorScale.color] == ["FF" + syntax.COLOURS[n][1:].upper() for n in ("lightblue", "darkred")]
+
+
+# ---------------------------------------------------------------- streaming package edits
+
+from benchmarks.replay_issue17 import MAIN_NS as _MAIN, minimal_xlsx  # noqa: E402
+from cf_rules.excel import package as _package  # noqa: E402
+from cf_rules.excel.safety import CHUNK  # noqa: E402
+
+
+def _apply_one(sheet: bytes, **kwargs) -> bytes:
+    out = apply_rules(minimal_xlsx(sheet), [RuleApplication(C("GreaterThan", N(1)), "Sheet1", "A1:A3")], **kwargs)
+    with zipfile.ZipFile(io.BytesIO(out)) as zf:
+        return zf.read("xl/worksheets/sheet1.xml")
+
+
+def _sheet(body: str, prefix: str = "", tail: str = "") -> bytes:
+    p = f"{prefix}:" if prefix else ""
+    xmlns = f'xmlns:{prefix}="{_MAIN}"' if prefix else f'xmlns="{_MAIN}"'
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{p}worksheet {xmlns}><{p}sheetData>{body}</{p}sheetData>'
+            f'{tail}</{p}worksheet>').encode()
+
+
+def _rows(n: int, prefix: str = "") -> str:
+    p = f"{prefix}:" if prefix else ""
+    return "".join(f'<{p}row r="{r}"><{p}c r="A{r}"><{p}v>{r}</{p}v></{p}c></{p}row>' for r in range(1, n + 1))
+
+
+def _inserted_right(sheet: bytes, before: bytes, prefix: str = ""):
+    p = f"{prefix}:" if prefix else ""
+    start = sheet.index(f"<{p}conditionalFormatting".encode())
+    end = sheet.index(f"</{p}conditionalFormatting>".encode()) + len(f"</{p}conditionalFormatting>")
+    assert sheet[:start] + sheet[end:] == before
+    assert sheet[:start].endswith(f"</{p}sheetData>".encode())
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_a_sheet_of_several_chunks_is_edited_after_its_sheet_data(prefix):
+    sheet = _sheet(_rows(60_000, prefix), prefix, tail=f'<{prefix + ":" if prefix else ""}pageMargins left="1" '
+                                                      'right="1" top="1" bottom="1" header="0" footer="0"/>')
+    assert len(sheet) > 2 * CHUNK
+    _inserted_right(_apply_one(sheet), sheet, prefix)
+
+
+@pytest.mark.parametrize("shift", range(-14, 3))
+def test_the_end_of_sheet_data_may_straddle_two_chunks(shift):
+    # pad the cells so that </sheetData> begins `shift` bytes before the second chunk
+    head = _sheet("")[:_sheet("").index(b"</sheetData>")]
+    filler = _rows(40_000)
+    pad = CHUNK * 2 + shift - len(head) - len(filler) - len('<row r="40001"><c r="A40001" t="inlineStr"><is><t></t></is></c></row>')
+    assert pad > 0
+    body = filler + f'<row r="40001"><c r="A40001" t="inlineStr"><is><t>{"p" * pad}</t></is></c></row>'
+    sheet = _sheet(body)
+    assert sheet.index(b"</sheetData>") == 2 * CHUNK + shift
+    _inserted_right(_apply_one(sheet), sheet)
+
+
+def test_an_empty_sheet_data_is_edited_after_it():
+    sheet = f'<?xml version="1.0"?><worksheet xmlns="{_MAIN}"><sheetData/><pageMargins left="1" right="1" top="1" ' \
+            'bottom="1" header="0" footer="0"/></worksheet>'
+    out = _apply_one(sheet.encode())
+    assert out.index(b"<sheetData/><conditionalFormatting") < out.index(b"<pageMargins")
+
+
+def test_a_fake_end_of_sheet_data_inside_the_cells_is_refused():
+    # CDATA may hold "</sheetData>": where the bytes say sheetData ends, expat must agree
+    body = _rows(60_000) + '<row r="60001"><c r="A60001" t="inlineStr"><is><t><![CDATA[</sheetData>]]></t></is></c></row>'
+    with pytest.raises(WorkbookError) as info:
+        _apply_one(_sheet(body))
+    assert info.value.code == "workbook_unreadable_layout"
+
+
+def test_existing_priorities_anywhere_in_the_sheet_are_continued():
+    tail = ('<conditionalFormatting sqref="B1"><cfRule type="containsBlanks" priority="7"><formula>LEN(B1)=0</formula>'
+            '</cfRule></conditionalFormatting>')
+    out = _apply_one(_sheet(_rows(60_000), tail=tail))
+    assert b'priority="8"' in out and out.count(b"<cfRule") == 2
+
+
+def test_each_xml_part_is_parsed_at_most_once(rich, monkeypatch):
+    from cf_rules.excel import safety
+
+    streamed, trees = [], []
+    original_init, original_parse = safety.XmlStream.__init__, _package._parse_small
+
+    def counting_init(self, name):
+        streamed.append(name)
+        original_init(self, name)
+
+    def counting_parse(data, part):
+        trees.append(part)
+        return original_parse(data, part)
+
+    monkeypatch.setattr(safety.XmlStream, "__init__", counting_init)
+    monkeypatch.setattr(_package, "_parse_small", counting_parse)
+    apply_rules(rich, [RuleApplication(C("GreaterThan", N(1)), "Sales", "C2:C13")])
+    parsed = streamed + trees
+    assert len(parsed) == len(set(parsed)), sorted(parsed)
+    assert set(trees) == {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
+    with zipfile.ZipFile(io.BytesIO(rich)) as zf:
+        xml_parts = {n for n in zf.namelist() if n.endswith((".xml", ".rels"))}
+    assert set(parsed) == xml_parts
