@@ -109,10 +109,11 @@ def test_generation_over_http_with_the_shipped_model(server):
     assert all(c["valid"] and c["preview"] is not None for c in body["candidates"])
     status, body, _ = call(base + "/v1/bash/generate", {"request": "list files by size", "k": 2, "seed": 0})
     assert status == 200 and body["candidates"]
-    status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0&steps=4")
+    status, text, headers = call(base + "/v1/cf/stream?request=top%203%20sales&k=2&seed=0&display_steps=4")
     assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
-    # one frame per sampling step, and one for the restart of the draws (checkpoints/cf samples with one)
-    assert text.count("event: step") == 5 and text.count('"restart": true') == 1 and "event: result" in text
+    # the answer, x_T and one frame per display step (one more when the answer differs from the last step)
+    assert text.count("event: answer") == 1 and text.count("event: step") in (5, 6)
+    assert text.count('"final": true') == 1 and "event: result" in text
 
 
 def test_sigterm_stops_gracefully(server):
