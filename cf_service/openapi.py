@@ -35,6 +35,15 @@ SAMPLE_TABLE = [["Region", "Sales"], ["North", 420], ["South", 980], ["East", 31
 _CELL = {"nullable": True, "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
 _HEX = {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "nullable": True, "example": "#FFC7CE"}
 
+_PAINT_FIELDS = {
+    "target": {"type": "string", "enum": ["cells", "rows", "column", "all"]},
+    "column": {"type": "integer", "nullable": True, "minimum": 0,
+               "description": "The painted column (0-based, table columns) for `cells` and `column`."},
+    "column_name": {"type": "string", "nullable": True},
+    "range": {"type": "string", "example": "E2:E23"},
+    "rule": {"type": "string", "example": "GreaterThan(50000)"},
+}
+
 _PREVIEW = {
     "type": "object", "required": ["cells", "visual", "count"],
     "properties": {
@@ -105,7 +114,24 @@ SCHEMAS = {
             "office": _ref("OfficePayload"),
             "excel_type": {"type": "string", "example": "cellIs",
                            "description": "The native Excel rule type (OOXML cfRule type)."},
+            "paint": {**_ref("Paint"), "description": "What the rule formats on the selection (absent when no "
+                                                      "table rows were sent). `preview`, `office` and "
+                                                      "`excel_type` are those of this paint."},
         },
+    },
+    "Paint": {
+        "type": "object", "required": ["target", "range", "rule", "alternative"],
+        "description": "What a rule paints (docs/rule_language.md, 'What a rule paints'). `target`: `cells` the "
+                       "tested column's own cells, `rows` every cell of each matching row, `column` another "
+                       "column's cells, `all` every cell of the range, each tested on its own value. `rule` and "
+                       "`range` are the native rule that paints exactly that and the cells it is applied to: what "
+                       "/v1/cf/apply and Office.js receive.",
+        "properties": {**_PAINT_FIELDS, "alternative": {
+            "type": "object", "nullable": True, "required": ["target", "range", "rule", "preview", "office"],
+            "description": "The other reading when the request's wording does not decide (the pane's switch), "
+                           "with its own preview, Office payload and excel type; null when there is none.",
+            "properties": {**_PAINT_FIELDS, "preview": _ref("Preview"), "office": _ref("OfficePayload"),
+                           "excel_type": {"type": "string"}}}},
     },
     "CfCandidate": {
         "allOf": [_ref("CfRule"), {
