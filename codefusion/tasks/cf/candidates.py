@@ -19,7 +19,7 @@ from cf_rules.table import Table
 
 from ..base import Candidate
 from .grounding import Context, ground
-from .linker import fold, link
+from .linker import link
 from .quantities import quantities
 
 READER_GUESS_GAP = 0.5  # a reading on a column the request does not link scores below the model's best
@@ -29,15 +29,7 @@ READER_LEAD = 3.0   # a reading of the request's own words scores this far above
 def table_context(request: str, table: Table) -> Context:
     fractions = {c for c in range(table.n_cols) if _fraction_column(table.column(c))}
     linking = link(request, table, percent_columns=fractions)
-    values = {}
-    for c, kind in enumerate(linking.kinds):
-        if kind == "text":
-            held: dict[str, str] = {}
-            for v in table.column(c):
-                if isinstance(v, str) and v.strip():
-                    held.setdefault(fold(v), v.strip())
-            values[c] = held
-    return Context(request, linking, quantities(request), table.n_cols, fractions, values)
+    return Context(request, linking, quantities(request), table.n_cols, fractions, linking.texts)
 
 
 def _fraction_column(values) -> bool:

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 
 from cf_rules.table import Table, is_error
@@ -33,6 +34,7 @@ VALUE_WORD = 2.5        # a distinctive word of a value
 VALUE_CODED = 3.5       # "women" for F
 IDENTIFIER_ENTITY = 1.0  # "orders" against `Order ID`: the rows' entity more than the column
 UNIT = 1.5              # "$1,000" against `Amt ($)`, "60%" against a percent column
+MAX_RUN_WORDS = 6       # a whole value is looked for among the request's runs of up to this many words
 MAX_NAME_WORDS = 4      # a value of more words is free text: one of its words does not name it
 SEMANTIC = 4.0          # per unit of sentence-encoder similarity above SEMANTIC_FLOOR ("earning" ~ `Salary`)
 SEMANTIC_FLOOR = 0.40
@@ -56,6 +58,7 @@ _CODED = {
 }
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case without accents ("Müller" and "muller" meet), whitespace collapsed."""
     text = unicodedata.normalize("NFKD", str(text).casefold())
@@ -142,6 +145,7 @@ class Linking:
     header_spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     values: list[ValueMention] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    texts: dict[int, dict[str, str]] = field(default_factory=dict)   # text columns' values, folded -> held
     percent: set[int] = field(default_factory=set)     # numeric columns whose cells were typed as percents
 
     def score(self, column: int) -> float:
@@ -197,7 +201,8 @@ def link(request: str, table: Table | None, percent_columns: set[int] | None = N
     if semantic:
         _add_synonyms(folded, request_words, table, linking)
     _add_units(request, table, linking)
-    linking.values = _value_mentions(folded, request_words, table, linking.kinds, request)
+    linking.texts = text_values(table, linking.kinds)
+    linking.values = _value_mentions(folded, request_words, table, linking.kinds, request, linking.texts)
     return linking
 
 
@@ -285,51 +290,73 @@ def _drop_nested_headers(linking: Linking) -> None:
 
 
 def _value_mentions(folded: str, request_words: list[str], table: Table, kinds: list[str],
-                    request: str = "") -> list[ValueMention]:
-    mentions = []
-    word_columns: dict[str, set[int]] = {}
-    texts: dict[int, dict[str, str]] = {}
-    for c in range(table.n_cols):
-        if kinds[c] != "text":
-            continue
-        seen = {}
-        for v in table.column(c):
-            if isinstance(v, str) and v.strip() and not is_error(v):
-                seen.setdefault(fold(v), v.strip())
-        texts[c] = seen
-        for f in seen:
-            for w in set(words(f)):
-                word_columns.setdefault(w, set()).add(c)
+                    request: str = "", texts: dict[int, dict[str, str]] | None = None) -> list[ValueMention]:
+    """Values of the text columns that the request names: whole (as a run of its words, or inside the
+    request for text without spaces such as 上海), by a distinctive word of a short value, by a capital
+    letter code ("an F"), or by an everyday word for a code ("women" -> F). Set lookups over the
+    request's word runs, so a column of a thousand distinct values costs a thousand lookups."""
+    texts = texts if texts is not None else text_values(table, kinds)
+    located = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", folded)]
+    runs: dict[str, tuple[int, int]] = {}
+    for i in range(len(located)):
+        for j in range(i, min(i + MAX_RUN_WORDS, len(located))):
+            runs.setdefault(" ".join(w for w, _, _ in located[i:j + 1]), (located[i][1], located[j][2]))
     request_set = set(request_words) | {singular(w) for w in request_words}
+    word_columns: dict[str, set[int]] = {}
+    for c, seen in texts.items():
+        for f in seen:
+            for w in _value_words(f):
+                word_columns.setdefault(w, set()).add(c)
+    mentions = []
     for c, seen in texts.items():
         for f, value in seen.items():
-            if len(f) >= 2 or (len(f) == 1 and not f.isalpha()):
-                match = re.search(r"(?<![^\W_])" + re.escape(f) + r"(?![^\W_])", folded) if _wordlike(f) else \
-                    (re.search(re.escape(f), folded) if len(f) >= 2 else None)
-                if match:
-                    mentions.append(ValueMention(c, value, match.span(), VALUE_EXACT + len(f) / 100))
-                    continue
-            value_words = words(f)
+            key = " ".join(_value_words(f))
+            span = runs.get(key) if key and (len(key) >= 2 or not key.isalpha()) else None
+            if span is None and not key.isascii() and len(f) >= 2 and f in folded:
+                start = folded.index(f)
+                span = (start, start + len(f))
+            if span is not None:
+                mentions.append(ValueMention(c, value, span, VALUE_EXACT + len(f) / 100))
+                continue
+            value_words = _value_words(f)
             for w in value_words if 1 < len(value_words) <= MAX_NAME_WORDS else ():
-                if (len(w) >= 3 and w not in _STOPWORDS and (w in request_set or singular(w) in request_set)
-                        and len(word_columns.get(w, ())) == 1):
-                    holders = sum(1 for other in seen if w in words(other))
+                if (len(w) >= 3 and not w.isdigit() and w not in _STOPWORDS
+                        and (w in request_set or singular(w) in request_set) and len(word_columns.get(w, ())) == 1):
+                    holders = sum(1 for other in seen if w in _value_words(other))
                     span = _word_span(folded, w if w in request_set else singular(w))
                     mentions.append(ValueMention(c, value, span, VALUE_WORD, folded[span[0]:span[1]], holders > 1))
                     break
         for f, value in seen.items():       # a one-letter code ("an F", "D and F students") written as a capital
-            if len(f) == 1 and f.isalpha() and len(seen) <= 12:
-                for match in re.finditer(r"(?<![^\W_])" + re.escape(value.upper()) + r"(?![^\W_'’])", request):
-                    if value.upper() not in ("A", "I"):
-                        mentions.append(ValueMention(c, value, match.span(), VALUE_EXACT))
-                        break
-        codes = {f: value for f, value in seen.items() if len(f) <= 6}
-        for rw in request_words:
-            for code in _CODED.get(rw, ()):
-                if code in codes and len(seen) <= 4:
+            if len(f) == 1 and f.isalpha() and len(seen) <= 12 and value.upper() not in ("A", "I"):
+                match = re.search(r"(?<![^\W_])" + re.escape(value.upper()) + r"(?![^\W_'’])", request)
+                if match:
+                    mentions.append(ValueMention(c, value, match.span(), VALUE_EXACT))
+        if len(seen) <= 4:
+            codes = {f: value for f, value in seen.items() if len(f) <= 6}
+            for rw in request_words:
+                code = next((code for code in _CODED.get(rw, ()) if code in codes), None)
+                if code is not None:
                     mentions.append(ValueMention(c, codes[code], _word_span(folded, rw), VALUE_CODED))
-                    break
     return _best_per_span(mentions)
+
+
+@lru_cache(maxsize=65536)
+def _value_words(folded_value: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[^\W_]+", folded_value))
+
+
+def text_values(table: Table, kinds: list[str]) -> dict[int, dict[str, str]]:
+    """For each text column, its distinct values: folded -> as the table holds it (first seen)."""
+    texts: dict[int, dict[str, str]] = {}
+    for c in range(table.n_cols):
+        if kinds[c] != "text":
+            continue
+        seen: dict[str, str] = {}
+        for v in table.column(c):
+            if isinstance(v, str) and v.strip() and not is_error(v):
+                seen.setdefault(fold(v), v.strip())
+        texts[c] = seen
+    return texts
 
 
 def _wordlike(text: str) -> bool:
