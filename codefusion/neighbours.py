@@ -52,6 +52,7 @@ class Datastore:
     embeddings: np.ndarray          # [N, D] float32, rows L2-normalized
     source: dict
     _embedder: object = None
+    ids: list | None = None         # benchmark record IDs (CoNaLa: StackOverflow question IDs, shared by a question's pairs)
 
     def __post_init__(self):
         if not (len(self.requests) == len(self.codes) == len(self.embeddings)) or not self.codes:
@@ -74,17 +75,27 @@ class Datastore:
 
     def nearest(self, queries: np.ndarray, m: int, exclude: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(indices [Q, m], cosine similarities [Q, m]) of the m most similar stored requests, best first.
-        `exclude[q]` (a store index, or -1) is left out for query q: a training pair is not its own neighbour."""
+        `exclude[q]` (a store index, or -1) is left out for query q, and so is every pair with its record ID:
+        a training pair is not its own neighbour, nor are the other pairs of its CoNaLa question."""
         sims = queries @ self.embeddings.T
         if exclude is not None:
-            rows = np.arange(len(queries))
-            valid = np.asarray(exclude) >= 0
-            sims[rows[valid], np.asarray(exclude)[valid]] = -np.inf
+            for q, row in enumerate(exclude):
+                if row >= 0:
+                    sims[q, self._same_record(row)] = -np.inf
         m = min(m, len(self))
         top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
         order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
         top = np.take_along_axis(top, order, 1)
         return top, np.take_along_axis(sims, top, 1)
+
+    def _same_record(self, row: int) -> list[int]:
+        if self.ids is None:
+            return [row]
+        if not hasattr(self, "_rows_by_id"):
+            self._rows_by_id: dict = {}
+            for i, record_id in enumerate(self.ids):
+                self._rows_by_id.setdefault(record_id, []).append(i)
+        return self._rows_by_id[self.ids[row]]
 
     # -- persistence
     def save(self, directory: str | Path) -> Path:
@@ -92,7 +103,7 @@ class Datastore:
         directory.mkdir(parents=True, exist_ok=True)
         np.save(directory / "embeddings.npy", self.embeddings.astype(np.float16))
         meta = {"version": STORE_VERSION, "task": self.task, "source": self.source,
-                "requests": self.requests, "codes": self.codes}
+                "requests": self.requests, "codes": self.codes, "ids": self.ids}
         tmp = directory / "store.json.tmp"
         tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, directory / "store.json")
@@ -105,7 +116,7 @@ class Datastore:
         if meta.get("version") != STORE_VERSION:
             raise ValueError(f"{directory}: datastore version {meta.get('version')} != {STORE_VERSION}; rebuild it")
         embeddings = np.load(directory / "embeddings.npy").astype(np.float32)
-        return cls(meta["task"], meta["requests"], meta["codes"], embeddings, meta.get("source", {}))
+        return cls(meta["task"], meta["requests"], meta["codes"], embeddings, meta.get("source", {}), ids=meta.get("ids"))
 
     @classmethod
     def fit(cls, task: str, records, embedder=None) -> "Datastore":
@@ -113,7 +124,7 @@ class Datastore:
         requests = [_clean(r.nl) for r in records]
         codes = [r.code.strip() for r in records]
         store = cls(task, requests, codes, np.zeros((len(codes), 1), np.float32) if codes else np.zeros((0, 1)),
-                    SOURCES.get(task, {}), embedder)
+                    SOURCES.get(task, {}), embedder, [r.id for r in records])
         store.embeddings = store.embed(requests) if codes else store.embeddings
         return store
 

@@ -4,7 +4,7 @@
 
 Each train request is answered from the other train pairs only (its own pair left out, as a new request
 would be), with the task's CodeRanker over its `neighbour_votes` nearest pairs. For each vote power it
-prints top-1/top-5 accuracy (Bash: template match; Python: sentence BLEU >= 0.5 against the reference),
+prints top-1/top-5 accuracy (Bash: template match; Python: sentence BLEU >= 50 against the reference),
 then fits the confidence (code_candidates.fit_calibration) at the task's power on every shown candidate.
 No dev record takes part, so the dev figures stay unbiased by these choices.
 """
@@ -24,7 +24,7 @@ def is_right(task_name: str, reference: str, code: str) -> bool:
         from ..metrics.bash_template import template_match
         return template_match(reference, code)
     from ..metrics.bleu import sentence_bleu
-    return sentence_bleu(reference, code) >= 0.5
+    return sentence_bleu(reference, code) >= 50.0   # sentence_bleu is on the 0-100 scale
 
 
 def main(argv=None) -> int:

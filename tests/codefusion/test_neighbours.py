@@ -72,3 +72,11 @@ def test_neighbour_codes_change_what_the_model_predicts():
     assert not torch.allclose(with_nb, without)
     out = model.sample(torch.randn(1, 3, 64), mask, k=3, steps=2, neighbour_ids=nb)
     assert out.ids.shape == (1, 3, 8)
+
+
+def test_pairs_of_the_same_record_id_are_excluded_together(tmp_path):
+    records = [Record(7, "list files", "ls"), Record(7, "list  files please", "ls -a"), Record(9, "list files", "ls -1")]
+    store = Datastore.fit("python", records, BagOfWords())
+    idx, _ = store.nearest(store.embeddings[[0]], m=1, exclude=[0])
+    assert idx[0, 0] == 2                       # not row 1: it belongs to the same question (ID 7)
+    assert Datastore.load(store.save(tmp_path)).ids == [7, 7, 9]
