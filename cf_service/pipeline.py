@@ -127,6 +127,19 @@ def paint_payload(rule, canonical: str, paint: Paint, placed: Placed, style: Sty
             "office": office_payload(native.rule, cell_range, style)}
 
 
+def painted_explanation(explanation: str, rule, paint: Paint, table: Table) -> str:
+    """The one-line explanation says what is painted: "Highlights Sales cells that are less than 500"
+    for a column's cells, "Highlights Name cells in rows where Score is ..." for another column."""
+    name = str(table.header[paint.column]).strip() if paint.column is not None else ""
+    if paint.target == "cells" and name:
+        native = application(rule, paint, table).rule
+        text = explain(native, table.header)
+        return text.replace("cells", f"{name} cells", 1) if "cells" in text else text
+    if paint.target == "column" and name and "rows" in explanation:
+        return explanation.replace("rows", f"{name} cells in rows", 1)
+    return explanation
+
+
 def describe_rule(rule, canonical: str, placed: Placed, style: Style, paint: Paint | None = None,
                   alternative: Paint | None = None) -> dict:
     """Everything the task pane shows for one rule: explanation, what it paints (and the other reading
@@ -139,6 +152,8 @@ def describe_rule(rule, canonical: str, placed: Placed, style: Style, paint: Pai
         other = paint_payload(rule, canonical, alternative, placed, style) if alternative is not None else None
         out["paint"] = {key: shown[key] for key in ("target", "column", "column_name", "range", "rule")}
         out["paint"]["alternative"] = other
+        out["explanation"] = painted_explanation(out["explanation"], rule, paint or own_paint(rule, placed.table),
+                                                 placed.table)
         out["preview"], out["office"], out["excel_type"] = shown["preview"], shown["office"], shown["excel_type"]
         return out
     if placed.table is not None:

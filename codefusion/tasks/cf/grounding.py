@@ -194,13 +194,20 @@ def _text_literal(arg: Text, column: int | None, context: Context, whole: bool =
     """`whole`: the rule compares whole cells (TextEquals), so a word of a value stands for the value."""
     value = arg.value
     folded = fold(value)
+    values = context.column_values.get(column, {}) if column is not None else {}
     mentioned = [m for m in context.linking.values if m.column == column]
     for m in mentioned:                       # "women" -> F, "Müller" -> Müller GmbH
         if folded == fold(m.value) or (whole and len(folded) >= 3 and folded in fold(m.value)):
             return Text(m.value)
-    if folded and _said(folded, context.folded):
+    if folded and _said(folded, context.folded) and not _number_on_text(folded, values):
         return arg
     return None
+
+
+def _number_on_text(folded: str, values: dict[str, str]) -> bool:
+    """A number of the request read as text ("Rep contains '500'") where no cell of the column holds it:
+    the request's number belongs to a comparison on another column."""
+    return bool(re.fullmatch(r"[\d.,%$€£]+", folded)) and not any(folded in v for v in values)
 
 
 def _said(folded: str, request: str) -> bool:
