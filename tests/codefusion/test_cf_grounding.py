@@ -132,3 +132,33 @@ def test_a_percent_on_a_column_of_fractions_compares_the_fraction(task):
 def test_the_same_request_gives_the_same_candidates(task):
     first = task.postprocess(["GreaterThan(500)"], [0.0], "highlight sales over 500", SALES, k=5)
     assert task.postprocess(["GreaterThan(500)"], [0.0], "highlight sales over 500", SALES, k=5) == first
+
+
+def test_a_rank_rule_reads_numbers_not_dates(task):
+    table = [["Order", "Date", "Amount"], ["a", "2025-01-03", 120], ["b", "2025-02-11", 900], ["c", "2025-03-05", 40],
+             ["d", "2025-03-09", 610], ["e", "2025-04-01", 75]]
+    out = top(task, ["top(10%)", "top(c[1], 10%)"], "top 10% of orders", table)
+    assert out[0].code == "top(c[2], 10%)"
+    assert all("c[1]" not in c.code for c in out)
+
+
+@pytest.mark.parametrize("decoded, ask, expected", [
+    ("Between(c[2], 200, 8001)", "sales between 200 and 800", "Between(c[2], 200, 800)"),
+    ("top(c[2], 31)", "the top 3 sales", "top(c[2], 3)"),
+])
+def test_a_digit_stuck_on_a_request_number_is_repaired(task, decoded, ask, expected):
+    assert top(task, [decoded], ask, SALES)[0].code == expected
+
+
+@pytest.mark.parametrize("decoded", ["GreaterThan(1000())", "LessThan(1000TrafficLights)", "TextStartsWith(c)"])
+def test_decoding_debris_is_not_shown(task, decoded):
+    out = task.postprocess([decoded], [0.0], "sales over 1000", SALES, k=5)
+    assert all("TrafficLights" not in c.code and "()" not in c.code.replace("()", "", 0)[-3:] for c in out)
+    assert out and out[0].code == "GreaterThan(c[2], 1000)"
+
+
+def test_column_against_column_names_both_headers(task):
+    table = [["Store", "This Month", "Last Month"], ["a", 10, 12], ["b", 30, 20], ["c", 5, 9]]
+    out = top(task, ["Blanks()"], "stores where this month is below last month", table)
+    assert out[0].code == "=$B2<$C2"
+    assert cells(out[0], table)[:3] == ["A2", "B2", "C2"]       # whole rows: "stores" names the records
