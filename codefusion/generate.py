@@ -135,9 +135,10 @@ class Generator:
     @torch.inference_mode()
     def display(self, request: str, answer: list[str], table=None, k: int = 5, seed: int | None = None,
                 display_steps: int = DISPLAY_STEPS, should_stop=None):
-        """The denoising view of an answer: yield {"step", "t", "codes"} after each of `display_steps` DDIM
-        steps (computed one step at a time), one code per entry of `answer` (the candidates as shown to the
-        user, literals filled in), and a last frame {"final": True} whose codes are exactly `answer`.
+        """The denoising view of an answer: yield {"step", "t", "codes"} for the noise draws ("noise": True)
+        and after each of `display_steps` DDIM steps (computed one step at a time), one code per entry of
+        `answer` (the candidates as shown to the user, literals filled in), and a last frame {"final": True}
+        whose codes are exactly `answer`.
 
         Line i follows the noise draw of `generate(request, table, k, seed)` whose one-step reading is nearest
         to answer[i] (so its chain ends on that candidate or on the model reading the service then checked,
@@ -155,16 +156,15 @@ class Generator:
         first = next(display_trajectory(self.model, states, mask, noise, 1, self.projection))[1]
         readings = self.task.display_codes(self.tokenizer.decode_batch(first), request, table)
         chosen = noise[nearest_draws(answer, readings)]
-        step, codes = 0, None
+        step = -1
         for step, (t, ids) in enumerate(display_trajectory(self.model, states, mask, chosen, int(display_steps),
                                                            self.projection, should_stop=should_stop)):
             codes = self.task.display_codes(self.tokenizer.decode_batch(ids), request, table)
-            if t < 0 and codes == answer:
-                break
-            yield {"step": step, "t": max(int(t), 0), "codes": codes}
-        else:
-            step += 1
-        yield {"step": step, "t": 0, "codes": answer, "final": True}
+            frame = {"step": step, "t": max(int(t), 0), "codes": codes}
+            if step == 0 and t >= 0 and int(display_steps) > 1:
+                frame["noise"] = True          # x_T as drawn: no model step yet
+            yield frame
+        yield {"step": step + 1, "t": 0, "codes": answer, "final": True}
 
     def _display_inputs(self, request, table):
         """Encoder states and mask of the request, as `_sample` computes them."""

@@ -62,6 +62,7 @@
     this.settledAt = [];
     this.drawn = [];               // the frames drawn, in order (read by the browser tests)
     this.firstT = null;
+    this.steps = 0;                // model steps drawn so far
   }
 
   View.prototype.reset = function () {
@@ -76,6 +77,7 @@
     this.settledAt = [];
     this.drawn = [];
     this.firstT = null;
+    this.steps = 0;
   };
 
   View.prototype.setTargets = function (lines) { this.targets = lines.slice(); };
@@ -85,15 +87,16 @@
     if (this.firstT === null) this.firstT = frame.t || 1;
     var fraction = frame.final ? 1 : 1 - (frame.t || 0) / this.firstT;
     p.bar.style.width = Math.round(100 * Math.max(0.02, fraction)) + "%";
-    p.step.textContent = frame.restart ? "restart · t=" + frame.t
-      : frame.final ? "the answer" : "step " + (frame.step + 1) + " · t=" + frame.t;
+    p.step.textContent = frame.restart ? "restart · t=" + frame.t : frame.noise ? "noise · t=" + frame.t
+      : frame.final ? "the answer" : "step " + (this.steps += 1) + " · t=" + frame.t;
     p.list.textContent = "";
     frame.codes.forEach(function (code, i) {
       var target = self.targets ? self.targets[i] : null;
       p.list.appendChild(self.line(code, self.previous[i] || "", target, i, frame));
     });
     this.previous = frame.codes;
-    this.drawn.push({ step: frame.step, t: frame.t, codes: frame.codes.slice(), final: Boolean(frame.final) });
+    this.drawn.push({ step: frame.step, t: frame.t, codes: frame.codes.slice(), final: Boolean(frame.final),
+                      noise: Boolean(frame.noise) });
     root.__cfFrames = this.drawn;
   };
 
@@ -122,11 +125,16 @@
     li.appendChild(text);
     if (target !== null) {
       var share = target.length ? match.count / Math.max(target.length, code.length) : 1;
-      if (share === 1 && code === target && this.settledAt[index] === undefined) this.settledAt[index] = frame.step;
+      if (code !== target) this.settledAt[index] = undefined;
+      else if (this.settledAt[index] === undefined) this.settledAt[index] = frame.step;
       var meter = document.createElement("span");
       meter.className = "meter";
-      meter.textContent = this.settledAt[index] !== undefined ? "settled at step " + (this.settledAt[index] + 1)
-        : Math.round(100 * share) + "%";
+      if (this.settledAt[index] === undefined) meter.textContent = Math.round(100 * share) + "%";
+      else if (frame.final && this.settledAt[index] === frame.step) {
+        meter.textContent = "set by the service";
+        meter.title = "The model's last step read this line otherwise; the service's checks, column linking " +
+          "and ranking gave the candidate listed.";
+      } else meter.textContent = "settled at step " + (this.settledAt[index] + 1);
       li.appendChild(meter);
       if (this.settledAt[index] !== undefined) li.classList.add("settled");
     }
@@ -158,7 +166,7 @@
           if (finished) finished();
           return;
         }
-        if (!frame.restart && !frame.final) steps = frame.step + 1;
+        if (!frame.restart && !frame.final && !frame.noise) steps += 1;
         restarted = restarted || Boolean(frame.restart);
         view.draw(frame);
         drawing = setTimeout(next, pace);

@@ -3,7 +3,8 @@
     event: start    {"task", "request", "k", "steps", "display_steps"}
     event: answer   the same body as POST /v1/{task}/generate (for cf: with previews), as soon as it exists
     event: step     {"step": i, "t": timestep, "codes": [one code per candidate of the answer]}, one per step
-                    of the display trajectory, sent as computed; the last one has "final": true and its
+                    of the display trajectory, sent as computed (the first, "noise": true, is the noise
+                    draws before any step); the last one has "final": true and its
                     codes are exactly the answer's rules (Generator.display)
     event: result   the answer again: the stream is complete
     event: error    {"error": {"code", "message", "hint"?}}   (then the stream ends)
@@ -169,7 +170,7 @@ def _frames_then_result(job: _Job, executor, deadline: float):
 
 def _step_body(frame: dict) -> dict:
     body = {"step": frame["step"], "t": frame.get("t"), "codes": list(frame["codes"])}
-    for flag in ("restart", "final"):
+    for flag in ("noise", "restart", "final"):
         if frame.get(flag):
             body[flag] = True
     return body

@@ -57,7 +57,7 @@ def browser_page():
                                              "DataBar()", "Foo("], steps=16, delay_s=0.03),
                   "bash": DisplayingGenerator(["find . -size +10M", "du -a | sort -n"], steps=8, delay_s=0.02)}
     with ThreadedServer(make_app(generators)) as server, \
-            Browser(server.url + "/taskpane/", width=380, height=900) as browser:
+            Browser(server.url + "/taskpane/?frame_ms=150", width=380, height=900) as browser:   # 2.5 s of frames
         browser.wait_for("document.querySelectorAll('#sheet tbody tr').length === 13")
         yield browser
 
@@ -334,5 +334,6 @@ def test_the_shipped_model_streams_at_least_six_frames_ending_on_its_answer():
         assert [f["step"] for f in frames] == list(range(len(frames)))
         assert frames[-1]["final"] and frames[-1]["codes"] == rules
         assert len({json.dumps(f["codes"]) for f in frames}) >= 6
-        assert frames[0]["codes"] != rules
+        assert frames[0]["codes"] != rules and frames[0]["noise"]
+        assert text(b, "#step") == "done · 24 steps"                    # neither the noise nor the answer is a step
         assert b.exceptions == []

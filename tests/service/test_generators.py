@@ -64,8 +64,8 @@ def test_cf_stream_sends_the_answer_then_every_display_step_then_the_result(mode
     assert response.status_code == 200
     events = parse_sse(response.get_data(as_text=True))
     kinds = [kind for kind, _ in events]
-    # x_T, then each of the 3 steps; one more frame when the service's answer differs from the last step
-    assert kinds[:2] == ["start", "answer"] and kinds[-1] == "result" and kinds.count("step") in (4, 5), kinds
+    # x_T, then each of the 3 steps, then the answer
+    assert kinds[:2] == ["start", "answer"] and kinds[-1] == "result" and kinds.count("step") == 5, kinds
     steps = [data for kind, data in events if kind == "step"]
     assert [s["step"] for s in steps] == list(range(len(steps)))
     assert steps[-1]["final"] and steps[-1]["codes"] == [c["rule"] for c in events[-1][1]["candidates"]]
@@ -78,7 +78,7 @@ def test_cf_restarts_turned_off_by_the_service_setting():
     response = app.test_client().get("/v1/cf/stream", query_string={"request": "top 3 sales", "k": 2, "seed": 1,
                                                                       "display_steps": 2, "table": json.dumps(SAMPLE_TABLE)})
     steps = [data for kind, data in parse_sse(response.get_data(as_text=True)) if kind == "step"]
-    assert len(steps) in (3, 4) and not any(s.get("restart") for s in steps)
+    assert len(steps) == 4 and not any(s.get("restart") for s in steps)
 
 
 def test_cf_restarts_per_draw_set_by_the_service_setting():

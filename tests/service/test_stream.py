@@ -150,8 +150,9 @@ def test_the_model_stream_shows_the_answer_coming_out_of_noise(cf_app):
     assert not any(s.get("final") for s in steps[:-1])
     distinct = {json.dumps(s["codes"]) for s in steps}
     assert len(distinct) >= 6, distinct
-    assert steps[0]["codes"] != rules                       # the first frame is the noise, not the answer
-    assert len(steps) <= 26                                 # x_T, 24 steps, and the answer when it differs
+    assert steps[0]["codes"] != rules and steps[0]["noise"]  # the first frame is the noise, not the answer
+    assert not any(s.get("noise") for s in steps[1:])
+    assert len(steps) == 26                                 # x_T, 24 steps, and the answer
 
 
 @pytest.mark.slow
