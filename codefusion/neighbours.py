@@ -138,6 +138,7 @@ class Datastore:
         if not rebuild and (directory / "store.json").is_file():
             store = cls.load(directory)
             store._embedder = embedder
+            store.directory = directory
             return store
         train, _ = split_records(task, load_records(task, path=path))
         return cls.fit(task, train, embedder).saved_to(directory)

@@ -51,6 +51,8 @@ class RetrievalAugmentedGenerator(Generator):
             except (FileNotFoundError, ValueError) as err:
                 self.neighbour_status = f"unavailable: {err}"
                 log.warning("no %s datastore (%s): serving the model's codes only", self.task_name, err)
+        if self.store is not None and hasattr(self.task, "prepare_store"):
+            self.task.prepare_store(self.store)
         if self.store is None and self.config.neighbours:
             raise FileNotFoundError(f"{checkpoint_dir} reads {self.config.neighbours} neighbours but no datastore "
                                     f"could be built: {self.neighbour_status}")

@@ -217,6 +217,20 @@ def template_with_source(command: str) -> tuple[str, bool]:
         return " ".join(_fallback_template(command)), False
 
 
+def analyse(command: str) -> tuple[bool, str, list[tuple[int, int]] | None]:
+    """(parses, template, argument spans) from one bashlex parse: what the Bash candidates need of a command."""
+    command = command.strip()
+    if not command:
+        return False, "", None
+    try:
+        templater = _Templater()
+        for tree in bashlex.parse(command):
+            templater.node(tree)
+    except Exception:  # see template_with_source
+        return False, " ".join(_fallback_template(command)), None
+    return True, " ".join(templater.tokens), templater.argument_spans
+
+
 def argument_spans(command: str) -> list[tuple[int, int]] | None:
     """(start, end) offsets in `command` of the words the template abstracts to ARG (file names, patterns,
     numbers, redirection targets; assignments excluded), or None when bashlex cannot parse it."""

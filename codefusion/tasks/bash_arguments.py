@@ -129,10 +129,12 @@ def _rewrite(old_word: str, kind: str, new: Argument) -> str:
     return open_q + text + close_q
 
 
-def fill_arguments(code: str, request: str, written_for: str | None = None) -> str:
+def fill_arguments(code: str, request: str, written_for: str | None = None,
+                   spans: list[tuple[int, int]] | None = None) -> str:
     """`code` with its arguments replaced by the request's, kind by kind (module doc). `written_for`: the
-    request the code answers (a retrieved neighbour's); its quoted strings allow plain-string swaps."""
-    spans = _spans(code)
+    request the code answers (a retrieved neighbour's); its quoted strings allow plain-string swaps.
+    `spans`: the code's argument spans when the caller has them (bash_template.analyse)."""
+    spans = _spans(code) if spans is None else spans
     if not spans:
         return code
     wanted = request_arguments(request)

@@ -44,18 +44,24 @@ def main(argv=None) -> int:
         ranker = task.ranker()
         ranker.power = power
         hits1 = hits5 = 0
-        features, labels = [], []
+        features, labels, firsts = [], [], []
         for row, q in enumerate(chosen):
             neighbours = [(store.codes[i], store.requests[i], s) for i, s in zip(indices[row], sims[row])]
             groups = ranker.groups(store.requests[q], (), neighbours)[:args.k]
             right = [is_right(args.task, store.codes[q], g.code) for g, _ in groups]
+            firsts.append(groups[0][0].code if groups else "")
             hits1 += bool(right[:1] and right[0])
             hits5 += any(right)
             if power == task.power:
                 features += [(share, g.similarity) for g, share in groups]
                 labels += [float(r) for r in right]
         n = len(chosen)
-        print(f"{args.task} power {power:g}: top-1 {hits1 / n:.3f}, top-{args.k} {hits5 / n:.3f} (n={n}, leave-one-out)")
+        bleu = ""
+        if args.task == "python":
+            from ..metrics.bleu import corpus_bleu
+            bleu = f", corpus BLEU of the first {corpus_bleu([store.codes[q] for q in chosen], firsts):.1f}"
+        print(f"{args.task} power {power:g}: top-1 {hits1 / n:.3f}, top-{args.k} {hits5 / n:.3f}{bleu} "
+              f"(n={n}, leave-one-out)")
         if features:
             print(f"  calibration at power {power:g}: {fit_calibration(np.array(features), np.array(labels))}")
     return 0
