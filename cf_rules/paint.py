@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from .errors import UnsupportedRuleError
+from .excel.native import condition_formula, parse_range   # the Excel writer's own translation of c[i]
 from .executor import Execution, execute
 from .syntax import CATALOGUE, Condition, Formula, iter_conditions
 from .table import Table
@@ -141,7 +142,6 @@ def painted(rule, paint: Paint, table: Table, *, today=None) -> Execution:
 def row_formula(rule: Condition, table: Table) -> str:
     """The formula of a row rule (without its '='), written for the first data row with anchored
     columns ('$E2>500'), so that it can be applied to any column of the table."""
-    from .excel.writer import condition_formula, parse_range   # the writer's own translation of c[i]
     return condition_formula(rule, parse_range(table.data_range()))
 
 

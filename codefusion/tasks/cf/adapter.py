@@ -30,7 +30,6 @@ import math
 import re
 from collections import Counter
 from datetime import date, datetime
-from typing import NamedTuple
 
 from cf_rules.errors import RuleError
 from cf_rules.parser import parse
@@ -41,7 +40,9 @@ from cf_rules.runs import execute_once
 from cf_rules.syntax import Condition, Number, iter_conditions
 from cf_rules.table import Table, table_from_json
 
+from .candidates import table_candidates
 from .literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
+from .reading import FLIP_PENALTY, SIBLING_PENALTY, Reading, add_rewrites
 from .repair import _nonsense_literal, _quote, keyword_rules, repair  # noqa: F401  (repair: tests and callers)
 from ..base import Candidate, TaskAdapter, register_task
 
@@ -50,8 +51,6 @@ MAX_SAMPLES = 2
 MAX_SAMPLE_CHARS = 16
 VOTE_BONUS = 0.5          # score added per doubling of candidates that agree (same cells / same rule)
 SYNTHETIC_TRIPLES = 20000
-SIBLING_PENALTY = 1.0     # siblings rank after every model reading anyway; this orders them among themselves
-FLIP_PENALTY = 0.5        # a connective flip scores this much below the code it flips (as much as one vote doubling)
 REAL_RECORD_COPIES = 4    # the real train records appear 1 (core) + this many times (extra pairs)
 
 
@@ -126,28 +125,6 @@ def benchmark_columns(table: Table | None) -> list[int] | None:
     if table is not None and len(table.header) >= 2 and table.header[0] == "Index" and table.header[1] == "Value":
         return [1]
     return None
-
-
-def _add_rewrites(valid: list, rewrite, as_reading) -> None:
-    """Append `as_reading(reading, rewrite(reading.code))` for each reading `rewrite` changes (None: no
-    change); each distinct code is rewritten once, however many draws agree on it."""
-    rewritten: dict[str, str | None] = {}
-    for reading in list(valid):
-        if reading.code not in rewritten:
-            rewritten[reading.code] = rewrite(reading.code)
-        if rewritten[reading.code] is not None:
-            valid.append(as_reading(reading, rewritten[reading.code]))
-
-
-class Reading(NamedTuple):
-    """One valid reading of the model's output on its way to ranking: a canonical rule, the score of the
-    code it came from, whether a noise draw produced it (False: a variant), and how many votes it adds
-    to its group (a connective flip adds none: no sample wrote it)."""
-    code: str
-    score: float
-    drawn: bool = True
-    votes: int = 1
-    filler: bool = False      # a sibling of a ranked rule (`siblings`): offered only after every model reading
 
 
 @register_task("cf")
@@ -253,7 +230,6 @@ class CFTask(TaskAdapter):
         parsed_table = as_table(parsed_table) if parsed_table is not None else None
         masked = self.mask(request, parsed_table)
         if on_user_table(parsed_table):
-            from .candidates import table_candidates
             return table_candidates(self, codes, scores, drawn, request, parsed_table, masked, k)
         mentions = column_mentions(request, parsed_table)
         mentioned = frozenset(mentions)
@@ -276,15 +252,15 @@ class CFTask(TaskAdapter):
         cells_first = not mentions and not _ROW_WORDS.search(request or "")
         # other readings of the same draws: a grounded or ungrounded one keeps its draw's score and vote
         if cells_first and parsed_table is not None:
-            _add_rewrites(valid, unground, lambda reading, code: reading._replace(code=code))
+            add_rewrites(valid, unground, lambda reading, code: reading._replace(code=code))
         if named is not None:
             bind_cell_rules = not _single_column_range(parsed_table)
-            _add_rewrites(valid, lambda code: ground(code, named, bind_cell_rules),
+            add_rewrites(valid, lambda code: ground(code, named, bind_cell_rules),
                           lambda reading, code: reading._replace(code=code))
         elif len(mentions) == 2:
-            _add_rewrites(valid, lambda code: ground_in_order(code, mentions),
+            add_rewrites(valid, lambda code: ground_in_order(code, mentions),
                           lambda reading, code: reading._replace(code=code))
-        _add_rewrites(valid, flip_connective,
+        add_rewrites(valid, flip_connective,
                       lambda reading, code: Reading(code, reading.score - FLIP_PENALTY, reading.drawn, votes=0))
         keys: dict[str, tuple[str, int]] = {}
         ranked = self.rank(valid, parsed_table, mentioned, cells_first, keys)

@@ -3,7 +3,7 @@
     decoded codes -> restore literals, repair, grammar check        (adapter.restore_valid)
       -> link the request to the table's columns and values        (linker.link)
       -> ground each rule: bind its conditions to columns, keep only literals someone gave (grounding.ground)
-      -> add the readings of the request's own words              (reader.reader_rules)
+      -> add the readings of the request's own words              (reader_rules)
       -> merge rules that format the same cells, rank             (adapter.rank)
       -> what each paints on the selection, and its alternative   (wording.paint_for)
 
@@ -17,10 +17,15 @@ from cf_rules.errors import RuleError
 from cf_rules.printer import to_canonical
 from cf_rules.table import Table
 
+from cf_rules.rewrite import flip_connective, parse_canonical, siblings
+
 from ..base import Candidate
 from .grounding import Context, ground
 from .linker import link
 from .quantities import quantities
+from .reader import reader_rules
+from .reading import FLIP_PENALTY, SIBLING_PENALTY, Reading, add_rewrites
+from .wording import paint_for
 
 READER_GUESS_GAP = 0.5  # a reading on a column the request does not link scores below the model's best
 READER_LEAD = 3.0   # a reading of the request's own words scores this far above the model's best sample
@@ -40,11 +45,9 @@ def _fraction_column(values) -> bool:
 
 
 def table_candidates(task, codes, scores, drawn, request: str, table: Table, masked, k) -> list[Candidate]:
-    from . import adapter, reader
-
     context = table_context(request, table)
     drawn = [True] * len(codes) if drawn is None else drawn
-    readings: list[adapter.Reading] = []
+    readings: list[Reading] = []
     restored: dict[str, str | None] = {}
     grounded: dict[str, str | None] = {}
     for code, score, was_drawn in zip(codes, scores, drawn):
@@ -56,25 +59,25 @@ def table_candidates(task, codes, scores, drawn, request: str, table: Table, mas
         if text not in grounded:
             grounded[text] = _grounded(text, context)
         if grounded[text] is not None:
-            readings.append(adapter.Reading(grounded[text], float(score), was_drawn))
+            readings.append(Reading(grounded[text], float(score), was_drawn))
     best = max((r.score for r in readings), default=(min(scores) if scores else 0.0))
-    for i, (text, sure) in enumerate(reader.reader_rules(request, table, context)):
+    for i, (text, sure) in enumerate(reader_rules(request, table, context)):
         fixed = _grounded(text, context)
         if fixed is not None:
             lead = READER_LEAD if sure else -READER_GUESS_GAP
-            readings.append(adapter.Reading(fixed, best + lead - 0.05 * i, True, votes=1))
-    adapter._add_rewrites(readings, adapter.flip_connective,
-                          lambda r, code: adapter.Reading(code, r.score - adapter.FLIP_PENALTY, r.drawn, votes=0))
+            readings.append(Reading(fixed, best + lead - 0.05 * i, True, votes=1))
+    add_rewrites(readings, flip_connective,
+                          lambda r, code: Reading(code, r.score - FLIP_PENALTY, r.drawn, votes=0))
     keys: dict = {}
     ranked = task.rank(readings, table, frozenset(), False, keys)
     missing = len(ranked) * 5 if k is None else k - len(ranked)
     if missing > 0:
         offered, fillers = {r.code for r in readings}, []
         for candidate in ranked:
-            for i, sibling in enumerate(adapter.siblings(candidate.code)):
+            for i, sibling in enumerate(siblings(candidate.code)):
                 if sibling not in offered and len(fillers) < 2 * missing:
                     offered.add(sibling)
-                    fillers.append(adapter.Reading(sibling, candidate.score - adapter.SIBLING_PENALTY - 0.01 * i,
+                    fillers.append(Reading(sibling, candidate.score - SIBLING_PENALTY - 0.01 * i,
                                                    drawn=False, votes=0, filler=True))
         if fillers:
             ranked = task.rank(readings + fillers, table, frozenset(), False, keys)
@@ -82,7 +85,6 @@ def table_candidates(task, codes, scores, drawn, request: str, table: Table, mas
 
 
 def _grounded(text: str, context: Context) -> str | None:
-    from .adapter import parse_canonical
     try:
         rule = ground(parse_canonical(text), context)
         return None if rule is None else to_canonical(rule)
@@ -91,7 +93,5 @@ def _grounded(text: str, context: Context) -> str | None:
 
 
 def _painted(candidate: Candidate, request: str, context: Context, table: Table) -> Candidate:
-    from .adapter import parse_canonical
-    from .wording import paint_for
     paint, alternative = paint_for(parse_canonical(candidate.code), request, context.linking, table)
     return Candidate(candidate.code, candidate.score, candidate.sibling, paint, alternative)

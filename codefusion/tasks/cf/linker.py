@@ -25,6 +25,8 @@ from datetime import date, datetime
 
 from cf_rules.table import Table, is_error
 
+from ...encoders import phrase_vectors
+
 HEADER_PHRASE = 5.0     # the whole header, as written
 HEADER_WORD = 3.0       # one of its words (singular/plural folded)
 HEADER_ABBREVIATION = 2.5
@@ -215,7 +217,6 @@ def _add_synonyms(folded: str, request_words: list[str], table: Table, linking: 
     unnamed = [c for c in range(table.n_cols) if c not in linking.header_scores and str(table.header[c]).strip()]
     if not phrases or not unnamed:
         return
-    from ...encoders import phrase_vectors
     headers = [" ".join(header_words(str(table.header[c]))) or str(table.header[c]) for c in range(table.n_cols)]
     vectors = phrase_vectors(phrases + headers)
     similarity = vectors[:len(phrases)] @ vectors[len(phrases):].T

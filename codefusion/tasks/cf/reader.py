@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from cf_rules.paint import column_letter
 from cf_rules.printer import quote
 from cf_rules.table import Table
 
@@ -137,7 +138,6 @@ _HALF = re.compile(r"\bhalf (?:of )?(?:the |their |its )?", re.I)
 def _formula_rules(request: str, table: Table, context: Context) -> list[str]:
     """Column against column ("final lower than their midterm", "Qty. at or below the reorder level")
     and text length ("comments over 40 characters") as formula rules on the first data row."""
-    from cf_rules.paint import column_letter
     linking = context.linking
     out = []
     length = _LENGTH.search(request)
