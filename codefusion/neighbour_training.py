@@ -18,9 +18,8 @@ so the first 300, which README/docs report, take no part in any choice. Output: 
 from __future__ import annotations
 
 import argparse
-import math
 import json
-import random
+import math
 import sys
 import time
 from dataclasses import replace
@@ -193,7 +192,7 @@ def main(argv=None) -> int:
         torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
         optimizer.step()
         state["step"] += 1
-        window.append({k: float(v) for k, v in terms.items()})
+        window.append({k: float(v.detach()) for k, v in terms.items()})
         if state["step"] % 10 == 0:
             row = {"step": state["step"], **{k: sum(w[k] for w in window) / len(window) for k in window[0]}}
             with open(metrics, "a") as f:
