@@ -49,7 +49,8 @@ def test_cf_generate_returns_valid_previewed_rules(model_app):
     for candidate in result["candidates"]:
         parse(candidate["rule"])
         assert candidate["valid"] and candidate["preview"]["count"] == len(candidate["preview"]["cells"])
-        assert candidate["office"]["address"] == "A2:B5"
+        # Office.js formats what the candidate paints: the Sales cells here, inside the table's data range
+        assert candidate["office"]["address"] == candidate["paint"]["range"] == "B2:B5"
     # in the model's ranking order (not by score alone: column grounding and tiers come first)
     ranked = model_app.extensions["cf_models"].get("cf").generate(body["request"], table=SAMPLE_TABLE, k=3, seed=0)
     assert [c["rule"] for c in result["candidates"]] == [c.code for c in ranked][:len(result["candidates"])]
