@@ -13,7 +13,8 @@ them with a confidence. Nothing is executed.
 
 Without the benchmark data (no datastore can be built) the generator still serves the model's codes,
 parse-checked and ranked the same way, and says so in `neighbour_status`.
-`CODEFUSION_NEIGHBOUR_VOTES=N` overrides the number of voting neighbours (0: the model's codes only).
+`CODEFUSION_NEIGHBOUR_VOTES=N` overrides the number of voting neighbours (0: the model's codes only). A
+checkpoint with another request encoder than MiniLM (a from-scratch one) gets no neighbours.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import os
 import torch
 import torch.nn.functional as F
 
+from .baselines.retrieval import ENCODER_REF
 from .generate import Generator
 from .neighbours import Datastore
 
@@ -44,6 +46,8 @@ class RetrievalAugmentedGenerator(Generator):
         self.votes = int(env) if env not in (None, "") else (self.task.neighbour_votes if votes is None else votes)
         self.store = datastore
         self.neighbour_status = "given"
+        if self.config.encoder != ENCODER_REF:   # the datastore is indexed by MiniLM embeddings; others do not compare
+            self.votes, self.neighbour_status = 0, f"off: the checkpoint's encoder is {self.config.encoder}"
         if self.store is None and (self.votes or self.config.neighbours):
             try:
                 self.store = Datastore.for_task(self.task_name)

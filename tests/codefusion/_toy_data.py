@@ -1,5 +1,6 @@
-"""A toy data dir for the CodeFusion core tests: "make it N" -> "top(N)" (written as a bash task, whose
-adapter only strips text, so the test does not depend on the CF adapter's literal masking)."""
+"""A toy data dir for the CodeFusion core tests: "make it N" -> "top -n N" (written as a bash task, so the
+test does not depend on the CF adapter's literal masking; the codes are valid Bash, since the Bash adapter
+returns only candidates that bashlex parses)."""
 import json
 from pathlib import Path
 
@@ -7,7 +8,7 @@ NUMBERS = [3, 7, 12, 25, 40, 58, 81, 96, 5, 64, 19, 33]
 
 
 def toy_pairs():
-    return [(f"make it {n}", f"top({n})") for n in NUMBERS]
+    return [(f"make it {n}", f"top -n {n}") for n in NUMBERS]
 
 
 def write_toy_data(root: Path, task: str = "bash") -> Path:
