@@ -35,6 +35,7 @@ from .losses import loss_terms
 from .model import CodeFusion, count_parameters
 from .neighbours import Datastore
 from .tasks import get_task
+from .training import optimizer_step
 
 SELECTION_RECORDS = 200
 
@@ -187,10 +188,7 @@ def main(argv=None) -> int:
         result = model(ids_b, model.project_source(states.float()), smask, t, noise, neighbour_ids=nb_b,
                        self_condition=self_cond)
         terms = loss_terms(result, ids_b, cfg.predict, tcfg.ce_pad_weight, tcfg.loss_weights)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-        optimizer.step()
+        optimizer_step(terms["loss"], optimizer, list(model.parameters()), tcfg.grad_clip)
         state["step"] += 1
         window.append({k: float(v.detach()) for k, v in terms.items()})
         if state["step"] % 10 == 0:

@@ -205,6 +205,14 @@ class Trainee(Protocol):
         """The model's one best code for each request."""
 
 
+def optimizer_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters, grad_clip: float) -> None:
+    """One gradient step: the project's only call of backward(), shared by every trainer."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
+    optimizer.step()
+
+
 def exact_match(task: TaskAdapter, decoded: list[str], targets: list[str]) -> float:
     hits = sum(task.normalize_for_match(d) == task.normalize_for_match(t) for d, t in zip(decoded, targets))
     return hits / max(1, len(targets))
@@ -297,10 +305,7 @@ def run_stages(trainee: Trainee, data: TrainingTensors, task: TaskAdapter, tcfg:
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * factor
             terms = trainee.loss(ids.to(device), texts, uncond, g)
-            optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(parameters, tcfg.grad_clip)
-            optimizer.step()
+            optimizer_step(terms["loss"], optimizer, parameters, tcfg.grad_clip)
             state["step"] += 1
             state["stage_step"][stage] += 1
             window.append({k: v.item() for k, v in terms.items()})
