@@ -162,3 +162,13 @@ def test_column_against_column_names_both_headers(task):
     out = top(task, ["Blanks()"], "stores where this month is below last month", table)
     assert out[0].code == "=$B2<$C2"
     assert cells(out[0], table)[:3] == ["A2", "B2", "C2"]       # whole rows: "stores" names the records
+
+
+def test_overdue_means_a_due_date_before_today(task):
+    from datetime import date, timedelta
+    today = date.today()
+    table = [["Task", "Owner", "Due"], ["a", "Ana", str(today - timedelta(days=3))],
+             ["b", "Ben", str(today + timedelta(days=4))], ["c", "Cleo", ""]]
+    out = top(task, ["Tomorrow()"], "overdue tasks", table)
+    assert out[0].code == '=AND($C2<>"",$C2<TODAY())'
+    assert cells(out[0], table) == ["A2", "B2", "C2"]

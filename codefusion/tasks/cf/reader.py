@@ -132,6 +132,7 @@ def _cue_text_rules(request: str, context: Context, guesses: set[int]) -> list[s
 
 
 _LENGTH = re.compile(r"\b(?:longer|more|over|above|greater|shorter|less|fewer|under|below)\b[^.]*?(\d+)\s*(?:characters|chars|letters)", re.I)
+_OVERDUE = re.compile(r"\b(?:overdue|past due|past (?:the|its|their) due date|late (?:tasks|invoices|payments))\b", re.I)
 _HALF = re.compile(r"\bhalf (?:of )?(?:the |their |its )?", re.I)
 
 
@@ -140,6 +141,12 @@ def _formula_rules(request: str, table: Table, context: Context) -> list[str]:
     and text length ("comments over 40 characters") as formula rules on the first data row."""
     linking = context.linking
     out = []
+    if _OVERDUE.search(request):
+        dates = [c for c, k in enumerate(linking.kinds) if k == "date"]
+        named = [c for c in dates if linking.score(c) > 0]
+        for column in (max(named, key=linking.score),) if named else dates[:2]:
+            cell = f"${column_letter(table, column)}{table.origin[0] + 1}"
+            out.append(f'=AND({cell}<>"",{cell}<TODAY())')      # a blank date is not overdue
     length = _LENGTH.search(request)
     if length:
         column = linking.best_column("text")
