@@ -113,24 +113,19 @@ def is_valid(code: str) -> bool:
 
 def run_rule(code: str, table) -> RuleRun:
     """Parse `code` and, when a table is given, execute it on the Value column."""
-    try:
-        rule = parse(code)
-    except RuleError:
-        return RuleRun(None, None, None)
-    canonical = to_canonical(rule)
-    kind = _visual_kind(rule)
-    if table is None:
-        return RuleRun(canonical, None, kind)
-    try:
-        execution = execute(rule, table, columns=VALUE_COLUMNS)
-    except RuleError:
-        return RuleRun(canonical, None, kind)
-    return RuleRun(canonical, tuple(sorted(execution.cells)), kind)
+    return _run(code, table, lambda rule: execute(rule, table, columns=VALUE_COLUMNS))
 
 
 def run_painted(code: str, table, paint: Paint | dict | None = None, fmt: str | None = None) -> RuleRun:
     """Parse `code` and, when a table is given, paint it on the whole table: as `paint` says (a Paint
     or its dict), else as the record `Format` `fmt` says, else as the service would by default."""
+    if isinstance(paint, dict):
+        paint = Paint(paint["target"], paint.get("column"))
+    return _run(code, table, lambda rule: painted(rule, paint or format_paint(rule, table, fmt), table))
+
+
+def _run(code: str, table, run) -> RuleRun:
+    """What `run(rule)` formats, for a code that parses; a rule that does not run has no cells."""
     try:
         rule = parse(code)
     except RuleError:
@@ -139,11 +134,8 @@ def run_painted(code: str, table, paint: Paint | dict | None = None, fmt: str | 
     kind = _visual_kind(rule)
     if table is None:
         return RuleRun(canonical, None, kind)
-    if isinstance(paint, dict):
-        paint = Paint(paint["target"], paint.get("column"))
     try:
-        paint = paint or format_paint(rule, table, fmt)
-        execution = painted(rule, paint, table)
+        execution = run(rule)
     except (RuleError, ValueError):
         return RuleRun(canonical, None, kind)
     return RuleRun(canonical, tuple(sorted(execution.cells)), kind)

@@ -29,7 +29,6 @@ import json
 import math
 import re
 from collections import Counter
-from datetime import date, datetime
 
 from cf_rules.errors import RuleError
 from cf_rules.parser import parse
@@ -41,6 +40,7 @@ from cf_rules.syntax import Condition, Number, iter_conditions
 from cf_rules.table import Table, table_from_json
 
 from .candidates import table_candidates
+from .linker import column_kind
 from .literals import PLACEHOLDER, Masked, mask_request, mask_target, restore
 from .reading import FLIP_PENALTY, SIBLING_PENALTY, Reading, add_rewrites
 from .repair import _nonsense_literal, _quote, keyword_rules, repair  # noqa: F401  (repair: tests and callers)
@@ -69,20 +69,8 @@ def as_table(table) -> Table | None:
 
 
 def column_type(values) -> str:
-    """number | date | text | empty, by the majority of non-blank cells."""
-    counts = Counter()
-    for v in values:
-        if v is None or (isinstance(v, str) and not v.strip()):
-            continue
-        if isinstance(v, bool):
-            counts["text"] += 1
-        elif isinstance(v, (int, float)):
-            counts["number"] += 1
-        elif isinstance(v, (date, datetime)):
-            counts["date"] += 1
-        else:
-            counts["text"] += 1
-    return counts.most_common(1)[0][0] if counts else "empty"
+    """The kind of a column as the encoder text describes it (error cells count as text, as in training)."""
+    return column_kind(values, skip_errors=False)
 
 
 def describe_table(table, request: str = "") -> str:

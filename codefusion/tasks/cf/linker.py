@@ -107,11 +107,12 @@ def _edit_distance_at_most(a: str, b: str, limit: int) -> bool:
     return previous[-1] <= limit
 
 
-def column_kind(values) -> str:
-    """number | date | text | empty, by the majority of non-blank, non-error cells."""
+def column_kind(values, skip_errors: bool = True) -> str:
+    """number | date | text | empty, by the majority of non-blank cells (and, with `skip_errors`,
+    non-error cells: `#N/A` in a column of amounts does not make it text)."""
     counts = Counter()
     for v in values:
-        if v is None or (isinstance(v, str) and not v.strip()) or is_error(v):
+        if v is None or (isinstance(v, str) and not v.strip()) or (skip_errors and is_error(v)):
             continue
         if isinstance(v, bool):
             counts["text"] += 1
