@@ -39,6 +39,7 @@ from cf_rules.syntax import CATALOGUE, Condition
 from cf_rules.errors import RuleError
 from cf_rules.executor import execute
 from cf_rules.paint import Paint, own_paint, painted, tested_columns
+from codefusion.tasks.cf.adapter import benchmark_columns
 from cf_rules.parser import parse
 from cf_rules.printer import to_canonical
 from cf_rules.table import table_from_json
@@ -46,16 +47,10 @@ from cf_rules.table import table_from_json
 VALUE_COLUMNS = [1]  # the benchmark tables' "Value" column (0-based)
 
 
-def is_benchmark_table(table) -> bool:
-    """The benchmark's tables (Index, Value, ...): a cell rule there formats the Value column only."""
-    return (table is not None and len(table.header) >= 2
-            and str(table.header[0]) == "Index" and str(table.header[1]) == "Value")
-
-
 def default_paint(rule, table) -> Paint:
     """What the service paints for a rule that says nothing more: a cell rule every cell of the
     selection (the Value column on a benchmark table), a visual rule its column, a row rule whole rows."""
-    if not tested_columns(rule, table) and is_benchmark_table(table):
+    if not tested_columns(rule, table) and benchmark_columns(table) is not None:
         return Paint("cells", VALUE_COLUMNS[0])
     return own_paint(rule, table)
 

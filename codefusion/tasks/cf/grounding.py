@@ -26,7 +26,6 @@ from cf_rules.syntax import CATALOGUE, Condition, Formula, Number, Percent, Text
 from .linker import Linking, fold
 from .quantities import Quantity
 
-NUMERIC_FAMILIES = ("compare",)
 NEEDS_NUMBER = ("rank", "average", "visual")
 NEEDS_TEXT = ("text",)
 
@@ -106,11 +105,8 @@ def _bind(cond: Condition, context: Context, taken: set[int]) -> int | None:
                 if free:
                     return max(free, key=linking.score) if cond.column not in free else cond.column
     wants_date = need == "number" and any(_date_like(a, context) for a in cond.args)
-    if wants_date:
-        dated = [c for c, k in enumerate(linking.kinds) if k == "date"]
-        named = [c for c in dated if linking.score(c) > 0]
-        if named or len(dated) == 1:
-            return max(named or dated, key=linking.score)
+    if wants_date and linking.best_column("date") is not None:
+        return linking.best_column("date")
     model = cond.column
     need = "strict-number" if need == "number" else need     # a date column only for a date literal
     best = linking.best_column(need, frozenset(taken))

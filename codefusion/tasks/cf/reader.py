@@ -142,9 +142,8 @@ def _formula_rules(request: str, table: Table, context: Context) -> list[str]:
     linking = context.linking
     out = []
     if _OVERDUE.search(request):
-        dates = [c for c, k in enumerate(linking.kinds) if k == "date"]
-        named = [c for c in dates if linking.score(c) > 0]
-        for column in (max(named, key=linking.score),) if named else dates[:2]:
+        best = linking.best_column("date")
+        for column in [best] if best is not None else linking.fitting("date")[:2]:
             cell = f"${column_letter(table, column)}{table.origin[0] + 1}"
             out.append(f'=AND({cell}<>"",{cell}<TODAY())')      # a blank date is not overdue
     length = _LENGTH.search(request)
@@ -207,11 +206,7 @@ def _number_rules(request: str, context: Context, guesses: set[int]) -> list[str
         return []
     linking = context.linking
     dated = numbers[0].kind in ("date", "year", "month")
-    column = None
-    if dated:
-        dates = [c for c, k in enumerate(linking.kinds) if k == "date"]
-        named = [c for c in dates if linking.score(c) > 0]
-        column = max(named, key=linking.score) if named else (dates[0] if len(dates) == 1 else None)
+    column = linking.best_column("date") if dated else None
     if column is None:
         column = linking.best_column("strict-number")
     if column is None:
