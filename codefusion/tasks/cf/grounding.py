@@ -105,8 +105,9 @@ def _bind(cond: Condition, context: Context, taken: set[int]) -> int | None:
                 if free:
                     return max(free, key=linking.score) if cond.column not in free else cond.column
     wants_date = need == "number" and any(_date_like(a, context) for a in cond.args)
-    if wants_date and linking.best_column("date") is not None:
-        return linking.best_column("date")
+    dated = linking.best_column("date") if wants_date else None
+    if dated is not None:
+        return dated
     model = cond.column
     need = "strict-number" if need == "number" else need     # a date column only for a date literal
     best = linking.best_column(need, frozenset(taken))
